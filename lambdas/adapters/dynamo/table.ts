@@ -1,0 +1,76 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single-table layout, shared by the CDK construct and the local runtime
+ * so they cannot drift.
+ *
+ * - Watch:          pk `WATCH#<id>`, sk `WATCH`
+ * - Event history:  pk `WATCH#<id>`, sk `EVENT#<time>#<eventId>`, expires via TTL
+ *
+ * `pollable` is a sparse index: only active, unpaused watches carry
+ * `pollShard`, so the poller scans exactly the watches it must poll and never
+ * reads history items.
+ */
+export const TABLE_LAYOUT = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  pollIndex: { name: 'pollable', partitionKey: 'pollShard' },
+  teamIndex: { name: 'byTeam', partitionKey: 'teamPk', sortKey: 'teamSk' },
+} as const;
+
+/** Spreads the sparse index over a few partitions. */
+export const POLL_SHARDS = 8;
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, pollIndex, teamIndex } = TABLE_LAYOUT;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: sortKey, AttributeType: 'S' },
+      { AttributeName: pollIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: teamIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: teamIndex.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: pollIndex.name,
+        KeySchema: [{ AttributeName: pollIndex.partitionKey, KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: teamIndex.name,
+        KeySchema: [
+          { AttributeName: teamIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: teamIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+/** Creates the table unless it exists (local runtime and tests; CDK owns it in AWS). */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: tableName });
+}

@@ -1,0 +1,68 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { WatchEvent } from '../../domain/events';
+import { resourceKey } from '../../domain/resource';
+import type { Watch } from '../../domain/watch';
+import { POLL_SHARDS } from './table';
+
+export type Item = Record<string, AttributeValue>;
+
+export const watchPk = (watchId: string) => `WATCH#${watchId}`;
+export const WATCH_SK = 'WATCH';
+export const teamPk = (team: string) => `TEAM#${team}`;
+
+function pollShardOf(watchId: string): string {
+  let hash = 0;
+  for (const char of watchId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return String(hash % POLL_SHARDS);
+}
+
+/** Whether the poller should see this watch (drives the sparse index). */
+export function isPollable(watch: Pick<Watch, 'paused' | 'state'>): boolean {
+  return !watch.paused && watch.state === 'active';
+}
+
+export function pollShardAttribute(watch: Pick<Watch, 'watchId' | 'paused' | 'state'>): { pollShard?: string } {
+  return isPollable(watch) ? { pollShard: pollShardOf(watch.watchId) } : {};
+}
+
+export function watchToItem(watch: Watch): Item {
+  const { outbox, ...rest } = watch;
+  return marshall(
+    {
+      pk: watchPk(watch.watchId),
+      sk: WATCH_SK,
+      teamPk: teamPk(watch.team),
+      teamSk: `WATCH#${watch.createdAt}#${watch.watchId}`,
+      resourceKey: resourceKey(watch.resource),
+      ...rest,
+      outbox: Object.fromEntries(outbox.map((event) => [event.id, JSON.stringify(event)])),
+      ...pollShardAttribute(watch),
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function itemToWatch(item: Item): Watch {
+  const raw = unmarshall(item);
+  const outbox = Object.values((raw.outbox ?? {}) as Record<string, string>)
+    .map((json) => JSON.parse(json) as WatchEvent)
+    // Map attributes have no order; publish a watch's events in version order.
+    .sort((a, b) => Number(a.sequence) - Number(b.sequence));
+  return {
+    watchId: raw.watchId,
+    team: raw.team,
+    label: raw.label ?? null,
+    resource: raw.resource,
+    notifyOn: raw.notifyOn,
+    paused: Boolean(raw.paused),
+    state: raw.state,
+    snapshot: raw.snapshot ?? null,
+    version: Number(raw.version),
+    outbox,
+    consecutiveFailures: Number(raw.consecutiveFailures ?? 0),
+    lastError: raw.lastError ?? null,
+    lastPolledAt: raw.lastPolledAt ?? null,
+    createdAt: raw.createdAt,
+  };
+}

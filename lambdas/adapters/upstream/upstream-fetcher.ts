@@ -1,0 +1,49 @@
+import type { FetchOutcome, Logger, ResourceFetcher } from '../../domain/ports';
+import type { ResourceRef } from '../../domain/resource';
+import { createRetryingFetch, type RetryPolicy } from '../http/retrying-fetch';
+import { AdaptionClient } from './adaption-client';
+import { DeepOpinionAuth, type DeepOpinionCredentials } from './deepopinion-auth';
+import { DeepOpinionClient } from './deepopinion-client';
+import { failed, trimBaseUrl } from './response';
+
+export interface UpstreamSettings {
+  adaption: { baseUrl: string; apiKey: string | undefined };
+  deepOpinion: { baseUrl: string; credentials: DeepOpinionCredentials | undefined };
+  retry: RetryPolicy;
+}
+
+/** Routes each resource to its provider's client. */
+export class UpstreamFetcher implements ResourceFetcher {
+  constructor(
+    private readonly adaption: AdaptionClient | undefined,
+    private readonly deepOpinion: DeepOpinionClient | undefined,
+  ) {}
+
+  static create(settings: UpstreamSettings, logger: Logger): UpstreamFetcher {
+    const fetch = createRetryingFetch({ policy: settings.retry });
+    const adaption = settings.adaption.apiKey
+      ? new AdaptionClient({ baseUrl: settings.adaption.baseUrl, apiKey: settings.adaption.apiKey, fetch, logger })
+      : undefined;
+    const credentials = settings.deepOpinion.credentials;
+    const deepOpinion = credentials
+      ? new DeepOpinionClient({
+          baseUrl: settings.deepOpinion.baseUrl,
+          auth: new DeepOpinionAuth({ baseUrl: trimBaseUrl(settings.deepOpinion.baseUrl), credentials, fetch }),
+          fetch,
+          logger,
+        })
+      : undefined;
+    return new UpstreamFetcher(adaption, deepOpinion);
+  }
+
+  fetchState(resource: ResourceRef): Promise<FetchOutcome> {
+    if (resource.type === 'dataset') {
+      return this.adaption
+        ? this.adaption.fetchDataset(resource)
+        : Promise.resolve(failed('credentials', 'no Adaption Labs API key is configured (ADAPTION_API_KEY)'));
+    }
+    return this.deepOpinion
+      ? this.deepOpinion.fetchCorrectionSession(resource)
+      : Promise.resolve(failed('credentials', 'no DeepOpinion credentials are configured (DEEPOPINION_TOKEN or DEEPOPINION_EMAIL/PASSWORD)'));
+  }
+}

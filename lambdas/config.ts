@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { DeepOpinionCredentials } from './adapters/upstream/deepopinion-auth';
+import type { UpstreamSettings } from './adapters/upstream/upstream-fetcher';
+
+/**
+ * Every environment variable Watchpost reads, in one schema. Parsing reports
+ * every problem at once, so a misconfigured deployment fails with one
+ * readable message instead of one variable at a time.
+ */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const httpUrl = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default(fallback);
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .optional()
+  .transform((value) => value === '1' || value === 'true');
+
+export const EnvSchema = z.object({
+  // Upstreams
+  DEEPOPINION_BASE_URL: httpUrl('https://api.deepopinion.ai'),
+  DEEPOPINION_TOKEN: optionalText,
+  DEEPOPINION_EMAIL: optionalText,
+  DEEPOPINION_PASSWORD: optionalText,
+  ADAPTION_BASE_URL: httpUrl('https://api.adaptionlabs.ai'),
+  ADAPTION_API_KEY: optionalText,
+  WATCHPOST_UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
+  WATCHPOST_UPSTREAM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  // Poller
+  WATCHPOST_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  WATCHPOST_FAILURE_THRESHOLD: positiveInt(5),
+  WATCHPOST_HEARTBEAT_SECONDS: positiveInt(3600),
+  // AWS wiring (set by the CDK stack)
+  WATCHPOST_TABLE_NAME: optionalText,
+  WATCHPOST_TOPIC_ARN: optionalText,
+  WATCHPOST_UPSTREAM_SECRET_ARN: optionalText,
+  // Local runtime
+  WATCHPOST_DATA_DIR: z.string().default('.watchpost'),
+  WATCHPOST_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
+  WATCHPOST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  WATCHPOST_ADMIN_TOKEN: optionalText,
+  WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: flag,
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadEnv(source: Record<string, string | undefined>): Env {
+  const parsed = EnvSchema.safeParse(source);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (parsed.success) {
+    const env = parsed.data;
+    if (env.DEEPOPINION_TOKEN && (env.DEEPOPINION_EMAIL || env.DEEPOPINION_PASSWORD)) {
+      problems.push('DEEPOPINION_TOKEN: set either a token or DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD, not both');
+    }
+    if (Boolean(env.DEEPOPINION_EMAIL) !== Boolean(env.DEEPOPINION_PASSWORD)) {
+      problems.push('DEEPOPINION_EMAIL: DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD go together');
+    }
+    if (problems.length === 0) return env;
+  }
+  throw new ConfigError(problems);
+}
+
+/** Upstream credentials, wherever they came from (environment or Secrets Manager). */
+export interface UpstreamCredentials {
+  adaptionApiKey?: string | undefined;
+  deepOpinion?: DeepOpinionCredentials | undefined;
+}
+
+export function credentialsFromEnv(env: Env): UpstreamCredentials {
+  const deepOpinion: DeepOpinionCredentials | undefined = env.DEEPOPINION_TOKEN
+    ? { token: env.DEEPOPINION_TOKEN }
+    : env.DEEPOPINION_EMAIL && env.DEEPOPINION_PASSWORD
+      ? { email: env.DEEPOPINION_EMAIL, password: env.DEEPOPINION_PASSWORD }
+      : undefined;
+  return { adaptionApiKey: env.ADAPTION_API_KEY, deepOpinion };
+}
+
+export function hasAnyCredentials(credentials: UpstreamCredentials): boolean {
+  return Boolean(credentials.adaptionApiKey || credentials.deepOpinion);
+}
+
+export function upstreamSettings(env: Env, credentials: UpstreamCredentials): UpstreamSettings {
+  return {
+    adaption: { baseUrl: env.ADAPTION_BASE_URL, apiKey: credentials.adaptionApiKey },
+    deepOpinion: { baseUrl: env.DEEPOPINION_BASE_URL, credentials: credentials.deepOpinion },
+    retry: { maxAttempts: env.WATCHPOST_UPSTREAM_MAX_ATTEMPTS, baseDelayMs: 250, maxDelayMs: 5_000, timeoutMs: env.WATCHPOST_UPSTREAM_TIMEOUT_MS },
+  };
+}
+
+export function pollPolicy(env: Env) {
+  return {
+    concurrency: env.WATCHPOST_POLL_CONCURRENCY,
+    failureThreshold: env.WATCHPOST_FAILURE_THRESHOLD,
+    heartbeatSeconds: env.WATCHPOST_HEARTBEAT_SECONDS,
+  };
+}
+
+/** A setting the deployment must provide (the CDK stack sets these). */
+export function requireSetting(env: Env, name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN'): string {
+  const value = env[name];
+  if (!value) throw new ConfigError([`${name}: required in AWS (set by the CDK stack)`]);
+  return value;
+}

@@ -1,0 +1,83 @@
+import { isDeepStrictEqual } from 'node:util';
+import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from './events';
+import type { FetchOutcome, WatchCommit } from './ports';
+import { diffSnapshots, type Snapshot } from './snapshot';
+import type { Watch } from './watch';
+
+export interface PollPolicy {
+  /** Consecutive failed polls after which a `watch.failing` event is sent. */
+  failureThreshold: number;
+  /** An unchanged watch still records its poll time once this often. */
+  heartbeatSeconds: number;
+}
+
+export type PollDecision =
+  | { write: 'none' }
+  | { write: 'refresh'; snapshot: Snapshot; polledAt: string }
+  | { write: 'commit'; commit: WatchCommit };
+
+/**
+ * Decides, from a watch and what its resource looks like now, what to write
+ * and which events to enqueue. Pure: every I/O happens in the caller.
+ *
+ * Each event takes the next version number, so its id is fixed by the watch
+ * and the transition it reports; re-running the same decision after a crash
+ * yields the same ids.
+ */
+export function decidePoll(watch: Watch, fetched: FetchOutcome, now: Date, policy: PollPolicy): PollDecision {
+  const polledAt = now.toISOString();
+  const events: WatchEvent[] = [];
+  const nextVersion = () => watch.version + events.length + 1;
+  const emit = (type: WatchEvent['type'], fields: Omit<Parameters<typeof buildWatchEvent>[0], 'watch' | 'version' | 'time' | 'type'>) =>
+    events.push(buildWatchEvent({ watch, version: nextVersion(), time: now, type, ...fields }));
+  const commit = (fields: Pick<WatchCommit, 'snapshot' | 'state' | 'consecutiveFailures' | 'lastError'>): PollDecision => ({
+    write: 'commit',
+    commit: { ...fields, newVersion: watch.version + Math.max(events.length, 1), lastPolledAt: polledAt, enqueue: events },
+  });
+
+  if (fetched.outcome === 'failed') {
+    const failures = watch.consecutiveFailures + 1;
+    const lastError = { kind: fetched.error.kind, message: fetched.error.message, at: polledAt };
+    if (failures === policy.failureThreshold) {
+      emit(EVENT_TYPES.failing, {
+        previous: watch.snapshot,
+        current: watch.snapshot,
+        failure: { kind: lastError.kind, message: lastError.message, consecutiveFailures: failures },
+      });
+    }
+    return commit({ snapshot: watch.snapshot, state: 'active', consecutiveFailures: failures, lastError });
+  }
+
+  if (watch.consecutiveFailures >= policy.failureThreshold) {
+    emit(EVENT_TYPES.recovered, {
+      previous: watch.snapshot,
+      current: fetched.outcome === 'found' ? fetched.snapshot : null,
+    });
+  }
+
+  if (fetched.outcome === 'gone') {
+    emit(EVENT_TYPES.gone, { previous: watch.snapshot, current: null });
+    return commit({ snapshot: watch.snapshot, state: 'gone', consecutiveFailures: 0, lastError: null });
+  }
+
+  const current = fetched.snapshot;
+  const recovering = watch.consecutiveFailures > 0;
+  if (watch.snapshot === null) {
+    // The first successful poll records the baseline silently.
+    return commit({ snapshot: current, state: 'active', consecutiveFailures: 0, lastError: null });
+  }
+
+  const changes = diffSnapshots(watch.snapshot, current, watch.notifyOn);
+  if (changes.length > 0) {
+    emit(EVENT_TYPES.changed, { changes, previous: watch.snapshot, current });
+  }
+  if (events.length > 0 || recovering) {
+    return commit({ snapshot: current, state: 'active', consecutiveFailures: 0, lastError: null });
+  }
+
+  const contextChanged = !isDeepStrictEqual(watch.snapshot, current);
+  const heartbeatDue =
+    watch.lastPolledAt === null || now.getTime() - Date.parse(watch.lastPolledAt) >= policy.heartbeatSeconds * 1000;
+  if (contextChanged || heartbeatDue) return { write: 'refresh', snapshot: current, polledAt };
+  return { write: 'none' };
+}

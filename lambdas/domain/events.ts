@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { resourceShortName, resourceSubject, type ResourceRef } from './resource';
+import type { FieldChange, Snapshot } from './snapshot';
+
+/** Every CloudEvents `type` Watchpost emits (documented in the README). */
+export const EVENT_TYPES = {
+  changed: 'io.watchpost.resource.changed',
+  gone: 'io.watchpost.resource.gone',
+  failing: 'io.watchpost.watch.failing',
+  recovered: 'io.watchpost.watch.recovered',
+  test: 'io.watchpost.subscription.test',
+} as const;
+export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** The parts of a watch an event needs to describe itself. */
+export interface WatchIdentity {
+  watchId: string;
+  team: string;
+  label: string | null;
+  resource: ResourceRef;
+}
+
+export interface PollFailure {
+  kind: string;
+  message: string;
+  consecutiveFailures: number;
+}
+
+export interface WatchEventData {
+  watchId: string;
+  team: string;
+  label: string | null;
+  resource: ResourceRef;
+  changes: FieldChange[];
+  previous: Snapshot | null;
+  current: Snapshot | null;
+  failure?: PollFailure;
+}
+
+/** A CloudEvents 1.0 event in structured JSON mode. */
+export interface WatchEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: EventType;
+  subject: string;
+  time: string;
+  /**
+   * CloudEvents `sequence` extension: the watch version the event was emitted
+   * at, as a decimal string. Orders one watch's events.
+   */
+  sequence: string;
+  datacontenttype: 'application/json';
+  data: WatchEventData;
+}
+
+/**
+ * The id of the event a watch emits at a given version. Deterministic, so a
+ * retry of one transition always carries the same id (receivers deduplicate on
+ * it), while a later transition, at a higher version, gets a new one even when
+ * it looks identical.
+ */
+export function eventIdFor(watchId: string, version: number): string {
+  const digest = createHash('sha256').update(`${watchId}#${version}`).digest('hex');
+  return `evt_${digest.slice(0, 32)}`;
+}
+
+interface EventInput {
+  watch: WatchIdentity;
+  version: number;
+  time: Date;
+  type: EventType;
+  changes?: FieldChange[];
+  previous: Snapshot | null;
+  current: Snapshot | null;
+  failure?: PollFailure;
+}
+
+export function buildWatchEvent(input: EventInput): WatchEvent {
+  const { watch } = input;
+  const data: WatchEventData = {
+    watchId: watch.watchId,
+    team: watch.team,
+    label: watch.label,
+    resource: watch.resource,
+    changes: input.changes ?? [],
+    previous: input.previous,
+    current: input.current,
+  };
+  if (input.failure) data.failure = input.failure;
+  return {
+    specversion: '1.0',
+    id: eventIdFor(watch.watchId, input.version),
+    source: `/watchpost/watches/${watch.watchId}`,
+    type: input.type,
+    subject: resourceSubject(watch.resource),
+    time: input.time.toISOString(),
+    sequence: String(input.version),
+    datacontenttype: 'application/json',
+    data,
+  };
+}
+
+const SUBJECT_LIMIT = 99;
+
+function formatValue(value: string | number | null): string {
+  return value === null ? 'none' : String(value);
+}
+
+function describeChanges(changes: FieldChange[]): string {
+  const status = changes.find((c) => c.field === 'status');
+  const others = changes
+    .filter((c) => c.field !== 'status')
+    .map((c) => `${c.field} ${formatValue(c.from)} → ${formatValue(c.to)}`);
+  if (!status) return others.join(', ');
+  const head = `${formatValue(status.from)} → ${formatValue(status.to)}`;
+  return others.length > 0 ? `${head} (${others.join(', ')})` : head;
+}
+
+/**
+ * One line that says what happened, e.g.
+ * `dataset ds_42: running → succeeded (grade C → A)`. Used as the email
+ * subject (SNS limits it to 100 characters) and as chat/notification titles.
+ */
+export function eventHeadline(event: WatchEvent): string {
+  const name = resourceShortName(event.data.resource);
+  let what: string;
+  switch (event.type) {
+    case EVENT_TYPES.changed:
+      what = describeChanges(event.data.changes);
+      break;
+    case EVENT_TYPES.gone:
+      what = 'no longer exists upstream';
+      break;
+    case EVENT_TYPES.failing:
+      what = `polling is failing (${event.data.failure?.kind ?? 'error'})`;
+      break;
+    case EVENT_TYPES.recovered:
+      what = 'polling recovered';
+      break;
+    case EVENT_TYPES.test:
+      what = 'test notification';
+      break;
+  }
+  const line = `${name}: ${what}`;
+  return line.length <= SUBJECT_LIMIT ? line : `${line.slice(0, SUBJECT_LIMIT - 1)}…`;
+}
+
+/** The plain-text body of an email notification. */
+export function eventEmailText(event: WatchEvent): string {
+  const { data } = event;
+  const lines = [eventHeadline(event), ''];
+  if (data.label) lines.push(`Watch:     ${data.label} (${data.watchId})`);
+  else lines.push(`Watch:     ${data.watchId}`);
+  lines.push(`Resource:  ${event.subject}`, `Team:      ${data.team}`, `When:      ${event.time}`);
+  if (data.changes.length > 0) {
+    lines.push('', 'Changes:');
+    for (const change of data.changes) {
+      lines.push(`  ${change.field}: ${formatValue(change.from)} → ${formatValue(change.to)}`);
+    }
+  }
+  const current = data.current;
+  if (current) {
+    lines.push('', 'Current state:', `  status: ${current.status}`);
+    if (current.grade !== null) lines.push(`  grade: ${current.grade}`);
+    if (current.score !== null) lines.push(`  score: ${current.score}`);
+    if (current.progressPercent !== null) lines.push(`  progress: ${current.progressPercent}%`);
+  }
+  if (data.failure) {
+    lines.push('', `Last error (${data.failure.kind}): ${data.failure.message}`);
+    lines.push(`Consecutive failed polls: ${data.failure.consecutiveFailures}`);
+  }
+  lines.push('', `Event id: ${event.id}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,154 @@
+import { forEachBounded } from './concurrency';
+import { decidePoll, type PollPolicy } from './decide-poll';
+import type { WatchEvent } from './events';
+import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher } from './ports';
+import { resourceSubject } from './resource';
+import type { Watch } from './watch';
+
+export interface PollDeps {
+  store: PollStore;
+  fetcher: ResourceFetcher;
+  publisher: EventPublisher;
+  logger: Logger;
+  policy: PollPolicy & { concurrency: number };
+}
+
+export interface PollSummary {
+  watches: number;
+  unchanged: number;
+  baselines: number;
+  changed: number;
+  failed: number;
+  gone: number;
+  conflicts: number;
+  eventsPublished: number;
+  eventsPending: number;
+  /** Fetch failures by kind, e.g. `{ credentials: 3 }`: feeds metrics and alarms. */
+  failuresByKind: Record<string, number>;
+}
+
+function emptySummary(): PollSummary {
+  return { watches: 0, unchanged: 0, baselines: 0, changed: 0, failed: 0, gone: 0, conflicts: 0, eventsPublished: 0, eventsPending: 0, failuresByKind: {} };
+}
+
+/**
+ * One poll tick: every active watch is fetched, compared with its snapshot,
+ * and each transition is published exactly under one id.
+ *
+ * Ordering is what makes this safe: the new snapshot and its events are
+ * committed together (conditional on the version read), and only then
+ * published. A crash or a publish failure leaves the events in the watch's
+ * outbox, and the next tick publishes them with the same ids. A concurrent
+ * poller loses the conditional write and publishes nothing.
+ */
+export async function pollWatches(deps: PollDeps, now: Date): Promise<PollSummary> {
+  const summary = emptySummary();
+  for await (const page of deps.store.pollablePages()) {
+    const toPublish: WatchEvent[] = [];
+    await forEachBounded(page, deps.policy.concurrency, async (watch) => {
+      summary.watches += 1;
+      try {
+        toPublish.push(...(await pollOne(deps, watch, now, summary)));
+      } catch (error) {
+        // A store error on one watch must not stop the others; the watch is
+        // retried whole on the next tick.
+        summary.failed += 1;
+        deps.logger.error('poll of watch failed', { watchId: watch.watchId, error: describe(error) });
+      }
+    });
+    await publishAndSettle(deps, toPublish, now, summary);
+  }
+  return summary;
+}
+
+/** Polls one watch; returns the events it now owes (new and previously unpublished). */
+async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary): Promise<WatchEvent[]> {
+  const fetched = await fetchSafely(deps, watch);
+  const decision = decidePoll(watch, fetched, now, deps.policy);
+
+  if (fetched.outcome === 'failed') {
+    summary.failed += 1;
+    summary.failuresByKind[fetched.error.kind] = (summary.failuresByKind[fetched.error.kind] ?? 0) + 1;
+    deps.logger.warn('fetch failed', {
+      watchId: watch.watchId,
+      resource: resourceSubject(watch.resource),
+      kind: fetched.error.kind,
+      error: fetched.error.message,
+      consecutiveFailures: watch.consecutiveFailures + 1,
+    });
+  }
+
+  switch (decision.write) {
+    case 'none':
+      summary.unchanged += 1;
+      return watch.outbox;
+    case 'refresh': {
+      summary.unchanged += 1;
+      await deps.store.refresh(watch.watchId, watch.version, decision.snapshot, decision.polledAt);
+      return watch.outbox;
+    }
+    case 'commit': {
+      const { commit } = decision;
+      const committed = await deps.store.commit(watch.watchId, watch.version, commit);
+      if (!committed) {
+        // Another poller moved this watch on; it owns the transition.
+        summary.conflicts += 1;
+        deps.logger.info('watch changed under us; skipped', { watchId: watch.watchId });
+        return [];
+      }
+      if (watch.snapshot === null && commit.snapshot !== null) summary.baselines += 1;
+      if (commit.state === 'gone') summary.gone += 1;
+      else if (commit.enqueue.some((e) => e.data.changes.length > 0)) summary.changed += 1;
+      return [...watch.outbox, ...commit.enqueue];
+    }
+  }
+}
+
+async function fetchSafely(deps: PollDeps, watch: Watch): Promise<FetchOutcome> {
+  try {
+    return await deps.fetcher.fetchState(watch.resource);
+  } catch (error) {
+    return { outcome: 'failed', error: { kind: 'internal', message: describe(error) } };
+  }
+}
+
+/** Publishes, keeps history, and clears from each outbox what was accepted. */
+async function publishAndSettle(deps: PollDeps, events: WatchEvent[], now: Date, summary: PollSummary): Promise<void> {
+  if (events.length === 0) return;
+  let failed: Set<string>;
+  let errors: string[];
+  try {
+    const result = await deps.publisher.publish(events);
+    failed = new Set(result.failedIds);
+    errors = result.errors;
+  } catch (error) {
+    deps.logger.error('publish failed; events stay in the outbox', { count: events.length, error: describe(error) });
+    summary.eventsPending += events.length;
+    return;
+  }
+  const published = events.filter((e) => !failed.has(e.id));
+  summary.eventsPublished += published.length;
+  summary.eventsPending += failed.size;
+  if (failed.size > 0) {
+    deps.logger.error('some events were not published; they stay in the outbox', { eventIds: [...failed], errors });
+  }
+  if (published.length === 0) return;
+
+  try {
+    await deps.store.recordHistory(published, now);
+    const byWatch = new Map<string, string[]>();
+    for (const event of published) {
+      byWatch.set(event.data.watchId, [...(byWatch.get(event.data.watchId) ?? []), event.id]);
+    }
+    await forEachBounded([...byWatch], deps.policy.concurrency, async ([watchId, ids]) => {
+      await deps.store.clearOutbox(watchId, ids);
+    });
+  } catch (error) {
+    // Worst case the next tick publishes these again, under the same ids.
+    deps.logger.error('could not settle published events', { error: describe(error) });
+  }
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

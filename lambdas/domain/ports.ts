@@ -1,0 +1,67 @@
+import type { WatchEvent } from './events';
+import type { ResourceRef } from './resource';
+import type { Snapshot } from './snapshot';
+import type { LastError, Watch, WatchState } from './watch';
+
+/** Why a fetch did not produce a state. None of these is a resource change. */
+export type FetchErrorKind =
+  | 'credentials' // 401/403: our credentials, never the resource
+  | 'unavailable' // network error, timeout, 429 or 5xx after retries
+  | 'malformed' // the body did not match the documented schema
+  | 'invalid_request' // the id was refused before any request was sent
+  | 'internal'; // a bug on our side
+
+export type FetchOutcome =
+  | { outcome: 'found'; snapshot: Snapshot }
+  | { outcome: 'gone' }
+  | { outcome: 'failed'; error: { kind: FetchErrorKind; message: string } };
+
+/** Fetches the current state of one watched resource. */
+export interface ResourceFetcher {
+  fetchState(resource: ResourceRef): Promise<FetchOutcome>;
+}
+
+/** A write that advances the watch's version (and may enqueue events). */
+export interface WatchCommit {
+  newVersion: number;
+  snapshot: Snapshot | null;
+  state: WatchState;
+  consecutiveFailures: number;
+  lastError: LastError | null;
+  lastPolledAt: string;
+  /** Appended to the watch's outbox in the same write. */
+  enqueue: WatchEvent[];
+}
+
+/** The store as the poller uses it. */
+export interface PollStore {
+  /** Active, unpaused watches, a page at a time. */
+  pollablePages(): AsyncIterable<Watch[]>;
+  /** Conditional on the watch still being at `expectedVersion`; false when another writer got there first. */
+  commit(watchId: string, expectedVersion: number, commit: WatchCommit): Promise<boolean>;
+  /** Refreshes context and the poll time without changing the version; false on a version conflict. */
+  refresh(watchId: string, expectedVersion: number, snapshot: Snapshot, polledAt: string): Promise<boolean>;
+  /** Keeps published events in the watch's history (idempotent by event id). */
+  recordHistory(events: WatchEvent[], now: Date): Promise<void>;
+  /** Removes published events from the outbox. */
+  clearOutbox(watchId: string, eventIds: string[]): Promise<void>;
+}
+
+export interface PublishResult {
+  /** Ids of events that were not accepted; they stay in the outbox for the next poll. */
+  failedIds: string[];
+  /** Why, one line per failed call or entry. */
+  errors: string[];
+}
+
+export interface EventPublisher {
+  publish(events: WatchEvent[]): Promise<PublishResult>;
+}
+
+/** Structured logger (Powertools' Logger fits this shape). */
+export interface Logger {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}

@@ -1,0 +1,59 @@
+import type { WatchEvent, WatchIdentity } from './events';
+import { defaultNotifyOn, type ResourceRef, type TrackedField } from './resource';
+import type { Snapshot } from './snapshot';
+
+export type WatchState = 'active' | 'gone';
+
+export interface LastError {
+  kind: string;
+  message: string;
+  at: string;
+}
+
+/** A registered watch as the poller sees it. */
+export interface Watch extends WatchIdentity {
+  notifyOn: TrackedField[];
+  paused: boolean;
+  state: WatchState;
+  /** Last known state of the resource; null until the first successful poll (the baseline). */
+  snapshot: Snapshot | null;
+  /**
+   * Optimistic-lock counter. Every write that changes what the watch has
+   * announced bumps it, and event ids derive from it.
+   */
+  version: number;
+  /** Events committed with the snapshot but not yet confirmed published. */
+  outbox: WatchEvent[];
+  consecutiveFailures: number;
+  lastError: LastError | null;
+  lastPolledAt: string | null;
+  createdAt: string;
+}
+
+export interface NewWatch {
+  watchId: string;
+  team: string;
+  resource: ResourceRef;
+  notifyOn?: TrackedField[] | undefined;
+  label?: string | null | undefined;
+}
+
+/** A watch as registered: no baseline yet, so its first poll records one silently. */
+export function createWatch(input: NewWatch, now: Date): Watch {
+  return {
+    watchId: input.watchId,
+    team: input.team,
+    label: input.label ?? null,
+    resource: input.resource,
+    notifyOn: input.notifyOn ?? defaultNotifyOn(input.resource.type),
+    paused: false,
+    state: 'active',
+    snapshot: null,
+    version: 0,
+    outbox: [],
+    consecutiveFailures: 0,
+    lastError: null,
+    lastPolledAt: null,
+    createdAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Resource records in the providers' own wire shape, and the realistic
+ * lifecycles the simulator walks them through.
+ */
+export type DatasetRecord = Record<string, unknown> & { dataset_id: string; status: string };
+export type CorrectionRecord = Record<string, unknown> & { id: number; project_id: number; status: string };
+
+export function newDataset(datasetId: string, nowIso: string, overrides: Record<string, unknown> = {}): DatasetRecord {
+  return {
+    dataset_id: datasetId,
+    name: `Dataset ${datasetId}`,
+    created_at: nowIso,
+    updated_at: nowIso,
+    row_count: 1200,
+    run_id: `run_${datasetId}_1`,
+    status: 'pending',
+    configured_column_mapping: { prompt: 'prompt', completion: 'completion', chat: 'chat', context: [] },
+    error: null,
+    progress: null,
+    evaluation_summary: null,
+    ...overrides,
+  };
+}
+
+export function newCorrection(projectId: number, correctionId: number, nowIso: string, overrides: Record<string, unknown> = {}): CorrectionRecord {
+  return {
+    id: correctionId,
+    uuid: `00000000-0000-4000-8000-${String(projectId * 100_000 + correctionId).padStart(12, '0')}`,
+    name: `Correction session ${correctionId}`,
+    description: 'Simulated correction session',
+    created: nowIso,
+    finished: null,
+    document_count: 100,
+    document_group_id: 1,
+    organization_id: 1,
+    user_id: 1,
+    project_id: projectId,
+    progress: 0,
+    model: { id: 1, display_name: 'Simulated model' },
+    status: 'CREATED',
+    mode: 'CORRECTION',
+    type: 'CLASS',
+    classes: ['Comfort'],
+    labels: ['POS'],
+    predicted_score: 0,
+    ...overrides,
+  };
+}
+
+/**
+ * pending → running (0%) → running (50%) → succeeded with an evaluation;
+ * a succeeded dataset is run again (new run id, back to pending).
+ */
+export function advanceDataset(record: DatasetRecord, nowIso: string): DatasetRecord {
+  const rows = Number(record.row_count ?? 1000);
+  const next: DatasetRecord = { ...record, updated_at: nowIso };
+  const percent = (record.progress as { percent?: number } | null)?.percent ?? 0;
+  switch (record.status) {
+    case 'pending':
+      return { ...next, status: 'running', progress: { percent: 0, processed_rows: 0, total_rows: rows } };
+    case 'running':
+      if (percent < 50) return { ...next, progress: { percent: 50, processed_rows: Math.floor(rows / 2), total_rows: rows } };
+      return {
+        ...next,
+        status: 'succeeded',
+        progress: null,
+        evaluation_summary: { grade_before: 'D', grade_after: 'B', score_before: 0.52, score_after: 0.81, improvement_percent: 55.8 },
+      };
+    case 'succeeded': {
+      const runNumber = Number(String(record.run_id ?? '').split('_').pop()) || 1;
+      return { ...next, status: 'pending', run_id: `run_${record.dataset_id}_${runNumber + 1}` };
+    }
+    default:
+      return record;
+  }
+}
+
+const CORRECTION_STEPS = ['CREATED', 'SAMPLING', 'PREDICTING', 'ANNOTATING', 'FINISHED'];
+
+/** CREATED → SAMPLING → PREDICTING → ANNOTATING → FINISHED. */
+export function advanceCorrection(record: CorrectionRecord, nowIso: string): CorrectionRecord {
+  const index = CORRECTION_STEPS.indexOf(record.status);
+  if (index < 0 || index === CORRECTION_STEPS.length - 1) return record;
+  const status = CORRECTION_STEPS[index + 1] as string;
+  const progress = Math.round(((index + 1) / (CORRECTION_STEPS.length - 1)) * 1000) / 10;
+  return {
+    ...record,
+    status,
+    progress,
+    ...(status === 'FINISHED' ? { finished: nowIso, predicted_score: 87 } : {}),
+  };
+}

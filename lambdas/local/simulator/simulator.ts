@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  advanceCorrection,
+  advanceDataset,
+  newCorrection,
+  newDataset,
+  type CorrectionRecord,
+  type DatasetRecord,
+} from './lifecycle';
+
+/**
+ * A local stand-in for both upstream APIs, served over real HTTP, for
+ * `npm start`, the tests and the benchmark. Besides the documented routes it
+ * has a control API under `/_sim` to set state, advance lifecycles and inject
+ * faults (see README).
+ */
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  /** Added to every upstream (not control) response. */
+  latencyMs?: number;
+  adaptionApiKey?: string;
+  deepOpinion?: { email: string; password: string; staticToken?: string };
+  /** Lifetime of tokens from `POST /auth/login`. */
+  tokenTtlSeconds?: number;
+  now?: () => number;
+}
+
+export interface Fault {
+  /** Applies to upstream requests whose path starts with this. */
+  path: string;
+  status?: number;
+  delayMs?: number;
+  retryAfter?: string;
+  body?: 'malformed' | 'wrong-type';
+  drop?: boolean;
+  /** How many requests it applies to; unlimited when absent. */
+  times?: number;
+}
+
+export const SIMULATOR_DEFAULTS = {
+  adaptionApiKey: 'pt_live_simulator',
+  deepOpinion: { email: 'demo@watchpost.local', password: 'simulator' },
+} as const;
+
+export interface SimulatorStats {
+  upstreamRequests: number;
+  logins: number;
+  byStatus: Record<string, number>;
+}
+
+export class UpstreamSimulator {
+  readonly datasets = new Map<string, DatasetRecord>();
+  readonly corrections = new Map<string, CorrectionRecord>();
+  private faults: Fault[] = [];
+  private tokens = new Map<string, number>();
+  private latencyMs: number;
+  private stats: SimulatorStats = { upstreamRequests: 0, logins: 0, byStatus: {} };
+  private readonly server = createServer((req, res) => void this.route(req, res));
+  private readonly now: () => number;
+  private readonly apiKey: string;
+  private readonly deepOpinion: { email: string; password: string; staticToken?: string };
+
+  constructor(private readonly options: SimulatorOptions = {}) {
+    this.latencyMs = options.latencyMs ?? 0;
+    this.now = options.now ?? Date.now;
+    this.apiKey = options.adaptionApiKey ?? SIMULATOR_DEFAULTS.adaptionApiKey;
+    this.deepOpinion = options.deepOpinion ?? { ...SIMULATOR_DEFAULTS.deepOpinion };
+    this.server.keepAliveTimeout = 30_000;
+  }
+
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://${this.options.host ?? '127.0.0.1'}:${port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- state, for tests and the control API ----
+
+  private nowIso = () => new Date(this.now()).toISOString();
+
+  putDataset(datasetId: string, fields: Record<string, unknown> = {}): DatasetRecord {
+    const record = { ...(this.datasets.get(datasetId) ?? newDataset(datasetId, this.nowIso())), ...fields, dataset_id: datasetId } as DatasetRecord;
+    this.datasets.set(datasetId, record);
+    return record;
+  }
+
+  putCorrection(projectId: number, correctionId: number, fields: Record<string, unknown> = {}): CorrectionRecord {
+    const key = `${projectId}/${correctionId}`;
+    const base = this.corrections.get(key) ?? newCorrection(projectId, correctionId, this.nowIso());
+    const record = { ...base, ...fields, id: correctionId, project_id: projectId } as CorrectionRecord;
+    this.corrections.set(key, record);
+    return record;
+  }
+
+  /** Moves every resource (or the one named, e.g. `datasets/ds_1`) one lifecycle step on. */
+  advance(resource?: string): number {
+    let advanced = 0;
+    for (const [id, record] of this.datasets) {
+      if (resource && resource !== `datasets/${id}`) continue;
+      this.datasets.set(id, advanceDataset(record, this.nowIso()));
+      advanced += 1;
+    }
+    for (const [key, record] of this.corrections) {
+      const [projectId, correctionId] = key.split('/');
+      if (resource && resource !== `projects/${projectId}/corrections/${correctionId}`) continue;
+      this.corrections.set(key, advanceCorrection(record, this.nowIso()));
+      advanced += 1;
+    }
+    return advanced;
+  }
+
+  addFault(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  /** Invalidates every issued login token, as an upstream expiry would. */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  getStats(): SimulatorStats {
+    return structuredClone(this.stats);
+  }
+
+  resetStats(): void {
+    this.stats = { upstreamRequests: 0, logins: 0, byStatus: {} };
+  }
+
+  // ---- HTTP ----
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    try {
+      if (url.pathname.startsWith('/_sim/')) return await this.control(req, res, url);
+      await this.upstream(req, res, url);
+    } catch (error) {
+      send(res, 500, { message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private async upstream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    this.stats.upstreamRequests += 1;
+    const fault = this.takeFault(url.pathname);
+    const delay = this.latencyMs + (fault?.delayMs ?? 0);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (fault?.drop) {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.status) {
+      this.count(fault.status);
+      const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+      return send(res, fault.status, { message: 'injected fault' }, headers);
+    }
+    const result = await this.answer(req, url);
+    this.count(result.status);
+    if (result.status === 200 && fault?.body === 'malformed') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "running", "name": ');
+      return;
+    }
+    const body = result.status === 200 && fault?.body === 'wrong-type' ? { ...(result.body as object), status: 42 } : result.body;
+    send(res, result.status, body);
+  }
+
+  private async answer(req: IncomingMessage, url: URL): Promise<{ status: number; body: unknown }> {
+    const path = url.pathname;
+    if (req.method === 'POST' && path === '/auth/login') return this.login(await readJson(req));
+
+    const dataset = /^\/api\/v1\/datasets\/([^/]+)$/.exec(path);
+    if (dataset || path === '/api/v1/datasets') {
+      if (req.headers.authorization !== `Bearer ${this.apiKey}`) return { status: 401, body: { message: 'invalid API key' } };
+      if (!dataset) return { status: 200, body: this.listDatasets(url) };
+      const record = this.datasets.get(decodeURIComponent(dataset[1] as string));
+      return record ? { status: 200, body: record } : { status: 404, body: { message: 'dataset not found' } };
+    }
+
+    const correction = /^\/projects\/(\d+)\/corrections(?:\/(\d+))?$/.exec(path);
+    if (correction) {
+      if (!this.validDeepOpinionToken(req.headers.authorization)) return { status: 401, body: { message: 'User is not authenticated' } };
+      const [, projectId, correctionId] = correction;
+      if (correctionId === undefined) {
+        const status = url.searchParams.get('status');
+        const items = [...this.corrections.values()].filter((c) => String(c.project_id) === projectId && (!status || c.status === status));
+        return { status: 200, body: items };
+      }
+      const record = this.corrections.get(`${projectId}/${correctionId}`);
+      return record ? { status: 200, body: record } : { status: 404, body: { message: 'Project or correction session not found.' } };
+    }
+    return { status: 404, body: { message: 'no such route' } };
+  }
+
+  private login(body: unknown): { status: number; body: unknown } {
+    const { email, password } = (body ?? {}) as { email?: unknown; password?: unknown };
+    if (email !== this.deepOpinion.email || password !== this.deepOpinion.password) {
+      return { status: 401, body: { message: 'invalid credentials', status: 'fail' } };
+    }
+    this.stats.logins += 1;
+    const expiresAt = this.now() + (this.options.tokenTtlSeconds ?? 3600) * 1000;
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const token = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: email, exp: Math.floor(expiresAt / 1000), jti: randomUUID() })}.sim`;
+    this.tokens.set(token, expiresAt);
+    return { status: 200, body: { auth_token: token, message: 'Successfully logged in.', status: 'success' } };
+  }
+
+  private validDeepOpinionToken(header: string | undefined): boolean {
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    if (!token) return false;
+    if (this.deepOpinion.staticToken && token === this.deepOpinion.staticToken) return true;
+    const expiresAt = this.tokens.get(token);
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
+  private listDatasets(url: URL): unknown {
+    const limit = Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100);
+    const all = [...this.datasets.values()].sort((a, b) => a.dataset_id.localeCompare(b.dataset_id));
+    const cursor = url.searchParams.get('cursor');
+    const start = cursor ? all.findIndex((d) => d.dataset_id > cursor) : 0;
+    const page = start < 0 ? [] : all.slice(start, start + limit);
+    const last = page.at(-1);
+    const items = page.map(({ dataset_id, name, status, created_at, updated_at, row_count }) => ({ dataset_id, name, status, created_at, updated_at, row_count }));
+    return { data: items, next_cursor: last && start + limit < all.length ? last.dataset_id : null };
+  }
+
+  private takeFault(path: string): Fault | undefined {
+    const fault = this.faults.find((f) => path.startsWith(f.path));
+    if (!fault) return undefined;
+    if (fault.times !== undefined && --fault.times <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    return fault;
+  }
+
+  private count(status: number): void {
+    this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
+  }
+
+  private async control(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname.slice('/_sim'.length);
+    const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readJson(req);
+    const fields = (body ?? {}) as Record<string, unknown>;
+    const dataset = /^\/datasets\/([^/]+)$/.exec(path);
+    const correction = /^\/projects\/(\d+)\/corrections\/(\d+)$/.exec(path);
+    if (dataset && req.method === 'PUT') return send(res, 200, this.putDataset(decodeURIComponent(dataset[1] as string), fields));
+    if (dataset && req.method === 'DELETE') return send(res, this.datasets.delete(decodeURIComponent(dataset[1] as string)) ? 204 : 404);
+    if (correction && req.method === 'PUT') return send(res, 200, this.putCorrection(Number(correction[1]), Number(correction[2]), fields));
+    if (correction && req.method === 'DELETE') return send(res, this.corrections.delete(`${correction[1]}/${correction[2]}`) ? 204 : 404);
+    if (path === '/advance' && req.method === 'POST') return send(res, 200, { advanced: this.advance(fields.resource as string | undefined) });
+    if (path === '/faults' && req.method === 'POST') {
+      if (typeof fields.path !== 'string') return send(res, 400, { message: 'a fault needs a "path" prefix' });
+      this.addFault(fields as unknown as Fault);
+      return send(res, 201, { faults: this.faults });
+    }
+    if (path === '/faults' && req.method === 'DELETE') {
+      this.clearFaults();
+      return send(res, 204);
+    }
+    if (path === '/config' && req.method === 'PUT') {
+      if (typeof fields.latencyMs === 'number') this.setLatency(fields.latencyMs);
+      return send(res, 200, { latencyMs: this.latencyMs });
+    }
+    if (path === '/revoke-tokens' && req.method === 'POST') {
+      this.revokeTokens();
+      return send(res, 204);
+    }
+    if (path === '/stats' && req.method === 'GET') return send(res, 200, this.getStats());
+    if (path === '/state' && req.method === 'GET') {
+      return send(res, 200, { datasets: [...this.datasets.values()], corrections: [...this.corrections.values()] });
+    }
+    send(res, 404, { message: 'no such control route' });
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<UpstreamSimulator> {
+  return new UpstreamSimulator(options).start();
+}

@@ -1,0 +1,254 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../lambdas/domain/events';
+import { pollWatches } from '../../lambdas/domain/poll-watches';
+import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { pollerHarness, type PollerHarness } from '../support/poller-harness';
+
+const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
+
+let dynamo: LocalDynamo;
+let simulator: UpstreamSimulator;
+let h: PollerHarness;
+
+beforeAll(async () => {
+  [dynamo, simulator] = await Promise.all([startLocalDynamo(), startSimulator()]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo.close(), simulator.close()]);
+});
+beforeEach(async () => {
+  simulator.datasets.clear();
+  simulator.corrections.clear();
+  simulator.clearFaults();
+  h = await pollerHarness(dynamo, simulator, { timeoutMs: 300 });
+});
+afterEach(() => h.dispose());
+
+describe('pollWatches against DynamoDB and the upstream simulator', () => {
+  it('records the first successful poll as a silent baseline', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+
+    const summary = await h.poll();
+
+    expect(summary.baselines).toBe(1);
+    expect(h.published()).toEqual([]);
+    expect((await h.store.getWatch(watch.watchId))?.snapshot?.status).toBe('running');
+  });
+
+  it('publishes exactly one event with from and to for one transition', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' }, { label: 'nightly' });
+    await h.poll();
+
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    await h.poll();
+    await h.poll();
+
+    const events = h.published();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      specversion: '1.0',
+      type: EVENT_TYPES.changed,
+      subject: 'datasets/ds_1',
+      data: { watchId: watch.watchId, team: 'team-a', label: 'nightly', changes: [{ field: 'status', from: 'running', to: 'succeeded' }] },
+    });
+    expect((await h.store.getWatch(watch.watchId))?.outbox).toEqual([]);
+  });
+
+  it('makes no write and sends nothing when nothing changed', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    h.dynamoCalls.length = 0;
+
+    await h.poll();
+
+    expect(h.published()).toEqual([]);
+    expect(h.dynamoCalls.filter((op) => WRITES.includes(op))).toEqual([]);
+    expect(h.dynamoCalls).toEqual(['Scan']);
+  });
+
+  it('sends nothing when only progress moved', async () => {
+    simulator.putDataset('ds_1', { status: 'running', progress: { percent: 10, processed_rows: 10, total_rows: 100 } });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+
+    simulator.putDataset('ds_1', { progress: { percent: 60, processed_rows: 60, total_rows: 100 } });
+    await h.poll();
+
+    expect(h.published()).toEqual([]);
+    // The stored context still follows the resource, for the watch API.
+    expect((await h.store.getWatch(watch.watchId))?.snapshot?.progressPercent).toBe(60);
+  });
+
+  it('sends one grade event when a grade arrives', async () => {
+    simulator.putDataset('ds_1', { status: 'succeeded', evaluation_summary: null });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+
+    simulator.putDataset('ds_1', {
+      evaluation_summary: { grade_before: 'D', grade_after: 'B', score_before: 0.5, score_after: 0.8, improvement_percent: 60 },
+    });
+    await h.poll();
+
+    const events = h.published();
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data.changes).toEqual([{ field: 'grade', from: null, to: 'B' }]);
+    expect(events[0]?.data.current?.details.evaluation).toMatchObject({ gradeBefore: 'D', scoreAfter: 0.8 });
+  });
+
+  it('publishes an event that SNS refused on the next poll, with the same id', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'failed' });
+    h.failNextPublish();
+
+    const failedTick = await h.poll();
+    const pending = (await h.store.getWatch(watch.watchId))?.outbox ?? [];
+    const retryTick = await h.poll();
+
+    expect(failedTick.eventsPending).toBe(1);
+    expect(pending).toHaveLength(1);
+    expect(retryTick.eventsPublished).toBe(1);
+    const published = h.published();
+    // The mocked call that rejected is recorded too: same id both times.
+    expect(published.map((e) => e.id)).toEqual([pending[0]?.id, pending[0]?.id]);
+    expect((await h.store.getWatch(watch.watchId))?.outbox).toEqual([]);
+  });
+
+  it('publishes one event when two pollers run at once', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+
+    const now = new Date('2026-11-23T12:00:00Z');
+    const [first, second] = await Promise.all([pollWatches(h.deps, now), pollWatches(h.deps, now)]);
+
+    expect(h.published()).toHaveLength(1);
+    expect(first.conflicts + second.conflicts).toBe(1);
+  });
+
+  describe.each([
+    ['a 500', { status: 500 }, 'unavailable'],
+    ['a timeout', { delayMs: 1_000 }, 'unavailable'],
+    ['a dropped connection', { drop: true }, 'unavailable'],
+    ['a malformed body', { body: 'malformed' as const }, 'malformed'],
+    ['a wrong-typed status', { body: 'wrong-type' as const }, 'malformed'],
+  ])('when one upstream answers with %s', (_name, fault, kind) => {
+    it('sends no event for it, records its error, and still serves the other watches', async () => {
+      simulator.putDataset('ds_bad', { status: 'running' });
+      simulator.putDataset('ds_ok', { status: 'running' });
+      const bad = await h.watch({ type: 'dataset', datasetId: 'ds_bad' });
+      await h.watch({ type: 'dataset', datasetId: 'ds_ok' });
+      await h.poll();
+      simulator.putDataset('ds_bad', { status: 'succeeded' });
+      simulator.putDataset('ds_ok', { status: 'succeeded' });
+      simulator.addFault({ path: '/api/v1/datasets/ds_bad', ...fault });
+
+      const summary = await h.poll();
+
+      expect(summary.failed).toBe(1);
+      expect(h.published().map((e) => e.subject)).toEqual(['datasets/ds_ok']);
+      const stored = await h.store.getWatch(bad.watchId);
+      expect(stored?.lastError?.kind).toBe(kind);
+      expect(stored?.lastError?.message).toContain('datasets/ds_bad');
+      expect(stored?.snapshot?.status).toBe('running');
+    });
+  });
+
+  it('logs a malformed response with the resource it came from', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    simulator.addFault({ path: '/api/v1/datasets/ds_1', body: 'wrong-type' });
+
+    await h.poll();
+
+    const errors = h.logger.at('error').filter((e) => e.message === 'malformed upstream response');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.extra).toMatchObject({ resource: 'datasets/ds_1' });
+    expect(String(errors[0]?.extra.detail)).toContain('status');
+  });
+
+  it('sends one gone event when the resource disappears, then stops polling it', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.datasets.delete('ds_1');
+
+    await h.poll();
+    const later = await h.poll();
+
+    const events = h.published();
+    expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.gone]);
+    expect(events[0]?.data.previous?.status).toBe('running');
+    expect(later.watches).toBe(0);
+    expect((await h.store.getWatch(watch.watchId))?.state).toBe('gone');
+  });
+
+  it('passes an unknown status through as an event and logs a warning', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'archived' });
+
+    await h.poll();
+
+    expect(h.published()[0]?.data.changes).toEqual([{ field: 'status', from: 'running', to: 'archived' }]);
+    expect(h.logger.at('warn').map((w) => w.extra.warning)).toContain('unknown dataset status "archived"');
+  });
+
+  it('sends one failing event after the threshold and one recovered event after', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.addFault({ path: '/api/v1/datasets/ds_1', status: 503 });
+
+    for (let tick = 0; tick < 4; tick++) await h.poll();
+    simulator.clearFaults();
+    await h.poll();
+
+    expect(h.published().map((e) => e.type)).toEqual([EVENT_TYPES.failing, EVENT_TYPES.recovered]);
+    expect(h.published()[0]?.data.failure).toMatchObject({ kind: 'unavailable', consecutiveFailures: 3 });
+    const stored = await h.store.getWatch(watch.watchId);
+    expect(stored).toMatchObject({ consecutiveFailures: 0, lastError: null });
+  });
+
+  it('follows a correction session through its lifecycle after logging in', async () => {
+    simulator.putCorrection(7, 42);
+    await h.watch({ type: 'correction_session', projectId: 7, correctionId: 42 });
+    await h.poll();
+
+    simulator.advance('projects/7/corrections/42');
+    await h.poll();
+    simulator.advance('projects/7/corrections/42');
+    await h.poll();
+
+    expect(h.published().map((e) => e.data.changes[0])).toEqual([
+      { field: 'status', from: 'CREATED', to: 'SAMPLING' },
+      { field: 'status', from: 'SAMPLING', to: 'PREDICTING' },
+    ]);
+    expect(h.published()[0]?.subject).toBe('projects/7/corrections/42');
+    expect(simulator.getStats().logins).toBe(1);
+  });
+
+  it('gives a later transition that looks the same as an earlier one a new event id', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'running', run_id: 'run_2' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    await h.poll();
+
+    const events = h.published();
+    expect(events).toHaveLength(3);
+    expect(events[0]?.data.changes).toEqual(events[2]?.data.changes);
+    expect(new Set(events.map((e) => e.id)).size).toBe(3);
+  });
+});

@@ -1,0 +1,92 @@
+import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
+import { SnsPublisher } from '../../lambdas/adapters/sns/sns-publisher';
+import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
+import type { WatchEvent } from '../../lambdas/domain/events';
+import { pollWatches } from '../../lambdas/domain/poll-watches';
+import type { ResourceRef } from '../../lambdas/domain/resource';
+import { createWatch, type NewWatch } from '../../lambdas/domain/watch';
+import { SIMULATOR_DEFAULTS, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { localDynamoClient, type LocalDynamo } from './dynamo';
+import { captureLogger } from './logger';
+
+export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes';
+
+/** Everything one poller needs, wired to the local DynamoDB and the simulator. */
+export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimulator, options: { timeoutMs?: number } = {}) {
+  const tableName = await dynamo.newTable();
+  // A client of its own, so the test can count exactly the calls the poller makes.
+  const client = localDynamoClient(dynamo.endpoint);
+  const dynamoCalls: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      dynamoCalls.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  const store = new WatchStore({ client, tableName });
+  const logger = captureLogger();
+  const fetcher = UpstreamFetcher.create(
+    {
+      adaption: { baseUrl: simulator.url, apiKey: SIMULATOR_DEFAULTS.adaptionApiKey },
+      deepOpinion: { baseUrl: simulator.url, credentials: { ...SIMULATOR_DEFAULTS.deepOpinion } },
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 20, timeoutMs: options.timeoutMs ?? 2_000 },
+    },
+    logger,
+  );
+  const snsClient = new SNSClient({ region: 'eu-west-1' });
+  const sns = mockClient(snsClient);
+  let publishFailures = 0;
+  sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: PublishBatchRequestEntry[] }) => {
+    if (publishFailures > 0) {
+      publishFailures -= 1;
+      throw new Error('SNS is unavailable');
+    }
+    return {
+    Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
+    Failed: [],
+    };
+  });
+  const publisher = new SnsPublisher(snsClient, TOPIC_ARN);
+  const deps = { store, fetcher, publisher, logger, policy: { concurrency: 4, failureThreshold: 3, heartbeatSeconds: 3600 } };
+  let clock = Date.parse('2026-11-23T10:00:00Z');
+
+  return {
+    tableName,
+    store,
+    logger,
+    sns,
+    deps,
+    dynamoCalls,
+    /** Makes the next `count` PublishBatch calls fail as a whole. */
+    failNextPublish(count = 1) {
+      publishFailures = count;
+    },
+    /** One poll tick, a minute after the previous one. */
+    async poll() {
+      clock += 60_000;
+      return pollWatches(deps, new Date(clock));
+    },
+    async watch(resource: ResourceRef, extra: Partial<NewWatch> = {}) {
+      const watch = createWatch({ watchId: `w_${Math.random().toString(36).slice(2, 10)}`, team: 'team-a', resource, ...extra }, new Date(clock));
+      await store.putWatch(watch);
+      return watch;
+    },
+    /** Every event published to SNS so far, in order. */
+    published(): WatchEvent[] {
+      return sns
+        .commandCalls(PublishBatchCommand)
+        .flatMap((call) => call.args[0].input.PublishBatchRequestEntries ?? [])
+        .map((entry) => JSON.parse(JSON.parse(entry.Message as string).default) as WatchEvent);
+    },
+    dispose() {
+      sns.restore();
+      client.destroy();
+    },
+  };
+}
+
+export type PollerHarness = Awaited<ReturnType<typeof pollerHarness>>;
+
