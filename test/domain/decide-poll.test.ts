@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { decidePoll, type PollDecision } from '../../lambdas/domain/decide-poll';
+import { EVENT_TYPES, eventIdFor } from '../../lambdas/domain/events';
+import type { FetchOutcome } from '../../lambdas/domain/ports';
+import type { Snapshot } from '../../lambdas/domain/snapshot';
+import { createWatch, type Watch } from '../../lambdas/domain/watch';
+
+const NOW = new Date('2026-11-23T12:00:00Z');
+const POLICY = { failureThreshold: 3, heartbeatSeconds: 3600 };
+
+function snapshot(fields: Partial<Snapshot> = {}): Snapshot {
+  return { status: 'running', grade: null, score: null, progressPercent: 10, details: {}, ...fields };
+}
+
+function watch(fields: Partial<Watch> = {}): Watch {
+  return {
+    ...createWatch({ watchId: 'w1', team: 't', resource: { type: 'dataset', datasetId: 'ds_1' } }, new Date('2026-11-23T11:00:00Z')),
+    snapshot: snapshot(),
+    version: 4,
+    lastPolledAt: '2026-11-23T11:59:00Z',
+    ...fields,
+  };
+}
+
+const found = (fields: Partial<Snapshot> = {}): FetchOutcome => ({ outcome: 'found', snapshot: snapshot(fields) });
+const failed: FetchOutcome = { outcome: 'failed', error: { kind: 'unavailable', message: 'upstream answered 503' } };
+
+function eventTypes(decision: PollDecision): string[] {
+  return decision.write === 'commit' ? decision.commit.enqueue.map((e) => e.type) : [];
+}
+
+describe('decidePoll', () => {
+  it.each<[string, Watch, FetchOutcome, PollDecision['write'], string[]]>([
+    ['records a baseline silently', watch({ snapshot: null, version: 0 }), found(), 'commit', []],
+    ['writes nothing when nothing changed', watch(), found(), 'none', []],
+    ['refreshes context when only progress moved', watch(), found({ progressPercent: 55 }), 'refresh', []],
+    ['refreshes the poll time once the heartbeat is due', watch({ lastPolledAt: '2026-11-23T10:00:00Z' }), found(), 'refresh', []],
+    ['emits a change for a status transition', watch(), found({ status: 'succeeded' }), 'commit', [EVENT_TYPES.changed]],
+    ['ignores a change of a field the watch does not track', watch({ notifyOn: ['status'] }), found({ grade: 'A' }), 'refresh', []],
+    ['emits a gone event for a missing resource', watch(), { outcome: 'gone' }, 'commit', [EVENT_TYPES.gone]],
+    ['counts a failure without an event below the threshold', watch(), failed, 'commit', []],
+    ['emits failing when the threshold is reached', watch({ consecutiveFailures: 2 }), failed, 'commit', [EVENT_TYPES.failing]],
+    ['does not repeat failing past the threshold', watch({ consecutiveFailures: 3 }), failed, 'commit', []],
+    ['resets a short failure streak without an event', watch({ consecutiveFailures: 1 }), found(), 'commit', []],
+    ['emits recovered then the change it missed', watch({ consecutiveFailures: 5 }), found({ status: 'failed' }), 'commit', [EVENT_TYPES.recovered, EVENT_TYPES.changed]],
+  ])('%s', (_name, current, outcome, write, types) => {
+    const decision = decidePoll(current, outcome, NOW, POLICY);
+
+    expect(decision.write).toBe(write);
+    expect(eventTypes(decision)).toEqual(types);
+  });
+
+  it('gives each event of one commit its own version and a matching id', () => {
+    const decision = decidePoll(watch({ consecutiveFailures: 5, version: 9 }), found({ status: 'failed' }), NOW, POLICY);
+
+    expect(decision.write === 'commit' && decision.commit.newVersion).toBe(11);
+    const events = decision.write === 'commit' ? decision.commit.enqueue : [];
+    expect(events.map((e) => [e.id, e.sequence])).toEqual([
+      [eventIdFor('w1', 10), '10'],
+      [eventIdFor('w1', 11), '11'],
+    ]);
+  });
+
+  it('decides the same event id when a crashed poll is repeated', () => {
+    const first = decidePoll(watch(), found({ status: 'succeeded' }), NOW, POLICY);
+    const again = decidePoll(watch(), found({ status: 'succeeded' }), new Date('2026-11-23T12:05:00Z'), POLICY);
+
+    expect(eventTypes(first)).toHaveLength(1);
+    expect(first.write === 'commit' && first.commit.enqueue[0]?.id).toBe(again.write === 'commit' && again.commit.enqueue[0]?.id);
+  });
+
+  it('keeps the last snapshot and records the error when a fetch fails', () => {
+    const decision = decidePoll(watch(), failed, NOW, POLICY);
+
+    expect(decision).toMatchObject({
+      write: 'commit',
+      commit: { snapshot: snapshot(), consecutiveFailures: 1, lastError: { kind: 'unavailable', at: NOW.toISOString() } },
+    });
+  });
+
+  it('takes a gone watch out of the active state', () => {
+    expect(decidePoll(watch(), { outcome: 'gone' }, NOW, POLICY)).toMatchObject({ commit: { state: 'gone' } });
+  });
+});

@@ -1,0 +1,53 @@
+import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
+import { createWatch } from '../../lambdas/domain/watch';
+import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+
+let dynamo: LocalDynamo;
+let simulator: UpstreamSimulator;
+const sns = mockClient(SNSClient);
+
+beforeAll(async () => {
+  [dynamo, simulator] = await Promise.all([startLocalDynamo(), startSimulator()]);
+});
+afterAll(async () => {
+  sns.restore();
+  vi.unstubAllEnvs();
+  await Promise.all([dynamo.close(), simulator.close()]);
+});
+
+describe('poller Lambda handler', () => {
+  it('polls the table named in its environment and publishes to its topic', async () => {
+    const tableName = await dynamo.newTable();
+    const store = new WatchStore({ client: dynamo.client, tableName });
+    simulator.putDataset('ds_h', { status: 'running' });
+    await store.putWatch(createWatch({ watchId: 'w_h', team: 't', resource: { type: 'dataset', datasetId: 'ds_h' } }, new Date()));
+    sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: PublishBatchRequestEntry[] }) => ({
+      Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id })),
+    }));
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
+    vi.stubEnv('WATCHPOST_TABLE_NAME', tableName);
+    vi.stubEnv('WATCHPOST_TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:changes');
+    vi.stubEnv('ADAPTION_BASE_URL', simulator.url);
+    vi.stubEnv('ADAPTION_API_KEY', SIMULATOR_DEFAULTS.adaptionApiKey);
+    vi.stubEnv('POWERTOOLS_DEV', 'false');
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    const { handler } = await import('../../lambdas/poller/handler');
+
+    const baseline = await handler();
+    simulator.putDataset('ds_h', { status: 'succeeded' });
+    const tick = await handler();
+
+    expect(baseline).toMatchObject({ watches: 1, baselines: 1 });
+    expect(tick).toMatchObject({ watches: 1, changed: 1, eventsPublished: 1 });
+    const entry = sns.commandCalls(PublishBatchCommand)[0]?.args[0].input;
+    expect(entry?.TopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:changes');
+    expect(entry?.PublishBatchRequestEntries?.[0]?.Subject).toBe('dataset ds_h: running → succeeded');
+  });
+});
