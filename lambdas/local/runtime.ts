@@ -1,0 +1,125 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { ensureTable } from '../adapters/dynamo/table';
+import { WatchStore } from '../adapters/dynamo/watch-store';
+import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
+import { credentialsFromEnv, hasAnyCredentials, pollPolicy, upstreamSettings, type Env } from '../config';
+import { pollWatches, type PollSummary } from '../domain/poll-watches';
+import type { Logger } from '../domain/ports';
+import { seedDemo } from './demo';
+import { JsonlPublisher } from './jsonl-publisher';
+import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from './simulator/simulator';
+
+export const LOCAL_TABLE = 'watchpost';
+
+export interface LocalRuntimeOptions {
+  env: Env;
+  logger: Logger;
+  print?: (line: string) => void;
+  now?: () => Date;
+}
+
+export interface LocalRuntime {
+  store: WatchStore;
+  publisher: JsonlPublisher;
+  dynamoEndpoint: string;
+  /** Present when no upstream credentials are configured. */
+  simulator: UpstreamSimulator | undefined;
+  eventsFile: string;
+  pollOnce(): Promise<PollSummary>;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `npm start` runs, on one machine: an embedded DynamoDB protocol
+ * server persisted under the data directory, the same poll use case as the
+ * Lambda on a timer, and an in-process publisher in place of SNS.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { env, logger } = options;
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? (() => new Date());
+  const dataDir = resolve(env.WATCHPOST_DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+
+  const dynamoServer = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0 });
+  await new Promise<void>((done) => dynamoServer.listen(0, '127.0.0.1', () => done()));
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
+  const dynamoClient = new DynamoDBClient({
+    endpoint: dynamoEndpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(dynamoClient, LOCAL_TABLE);
+  const store = new WatchStore({ client: dynamoClient, tableName: LOCAL_TABLE });
+
+  let credentials = credentialsFromEnv(env);
+  let settings = upstreamSettings(env, credentials);
+  let simulator: UpstreamSimulator | undefined;
+  let stepTimer: NodeJS.Timeout | undefined;
+  if (!hasAnyCredentials(credentials)) {
+    simulator = await startSimulator();
+    credentials = { adaptionApiKey: SIMULATOR_DEFAULTS.adaptionApiKey, deepOpinion: { ...SIMULATOR_DEFAULTS.deepOpinion } };
+    settings = {
+      ...upstreamSettings(env, credentials),
+      adaption: { baseUrl: simulator.url, apiKey: credentials.adaptionApiKey },
+      deepOpinion: { baseUrl: simulator.url, credentials: credentials.deepOpinion },
+    };
+    const seeded = await seedDemo(simulator, store, now());
+    const step = env.WATCHPOST_SIMULATOR_STEP_SECONDS;
+    if (step > 0) stepTimer = setInterval(() => simulator?.advance(), step * 1000);
+    print(
+      `No upstream credentials set: using the built-in simulator at ${simulator.url} with demo watches` +
+        `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move every ${step || '∞'} s, so expect the first events within two minutes.`,
+    );
+  }
+
+  const fetcher = UpstreamFetcher.create(settings, logger);
+  const eventsFile = join(dataDir, 'events.jsonl');
+  const publisher = new JsonlPublisher(eventsFile, print);
+  const deps = { store, fetcher, publisher, logger, policy: pollPolicy(env) };
+
+  let polling: Promise<PollSummary> | undefined;
+  const pollOnce = () => {
+    // Never two ticks at once, as the Lambda's reserved concurrency ensures in AWS.
+    polling ??= pollWatches(deps, now()).finally(() => {
+      polling = undefined;
+    });
+    return polling;
+  };
+
+  let stopped = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  const loop = async () => {
+    if (stopped) return;
+    try {
+      const summary = await pollOnce();
+      if (summary.failed > 0 || summary.changed > 0 || summary.baselines > 0) logger.info('poll tick', { ...summary });
+    } catch (error) {
+      logger.error('poll tick failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+    if (!stopped) pollTimer = setTimeout(loop, env.WATCHPOST_POLL_INTERVAL_SECONDS * 1000);
+  };
+  void loop();
+
+  return {
+    store,
+    publisher,
+    dynamoEndpoint,
+    simulator,
+    eventsFile,
+    pollOnce,
+    async close() {
+      stopped = true;
+      clearTimeout(pollTimer);
+      clearInterval(stepTimer);
+      await polling?.catch(() => undefined);
+      await simulator?.close();
+      dynamoClient.destroy();
+      await new Promise<void>((done) => dynamoServer.close(() => done()));
+    },
+  };
+}
