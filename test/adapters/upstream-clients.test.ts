@@ -9,26 +9,23 @@ import { correctionSnapshot, CorrectionSessionResponseSchema } from '../../lambd
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { captureLogger } from '../support/logger';
 
-/** The example bodies from the providers' documentation pages in ../shared/seeds. */
+/**
+ * The example response bodies from the providers' documentation pages
+ * (../shared/seeds/000_62a075310d0584ea.txt and 004_53c1860642a22c0a.txt),
+ * copied verbatim so the repository tests them on its own.
+ */
 function seedExample(file: string): unknown {
-  const text = readFileSync(new URL(`../../../shared/seeds/${file}`, import.meta.url), 'utf8');
-  const start = text.indexOf('\n{');
-  let depth = 0;
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === '{') depth++;
-    if (text[i] === '}' && --depth === 0) return JSON.parse(text.slice(start + 1, i + 1));
-  }
-  throw new Error(`no JSON example in ${file}`);
+  return JSON.parse(readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8'));
 }
 
 describe('upstream schemas', () => {
   it('parse the DeepOpinion documentation example', () => {
-    const parsed = CorrectionSessionResponseSchema.parse(seedExample('000_62a075310d0584ea.txt'));
+    const parsed = CorrectionSessionResponseSchema.parse(seedExample('deepopinion-correction-session.json'));
     expect(correctionSnapshot(parsed).snapshot).toMatchObject({ status: 'CREATED', grade: null, score: 0, progressPercent: 87.7 });
   });
 
   it('parse the Adaption Labs documentation example, flagging its placeholder grade', () => {
-    const parsed = DatasetResponseSchema.parse(seedExample('004_53c1860642a22c0a.txt'));
+    const parsed = DatasetResponseSchema.parse(seedExample('adaption-dataset.json'));
     const { snapshot, warnings } = datasetSnapshot(parsed);
     expect(snapshot).toMatchObject({ status: 'pending', grade: 'grade_after', score: 0 });
     expect(warnings).toContain('unexpected grade_after "grade_after"');
