@@ -136,17 +136,23 @@ async function publishAndSettle(deps: PollDeps, events: WatchEvent[], now: Date,
 
   try {
     await deps.store.recordHistory(published, now);
-    const byWatch = new Map<string, string[]>();
-    for (const event of published) {
-      byWatch.set(event.data.watchId, [...(byWatch.get(event.data.watchId) ?? []), event.id]);
-    }
-    await forEachBounded([...byWatch], deps.policy.concurrency, async ([watchId, ids]) => {
-      await deps.store.clearOutbox(watchId, ids);
-    });
   } catch (error) {
-    // Worst case the next tick publishes these again, under the same ids.
-    deps.logger.error('could not settle published events', { error: describe(error) });
+    // The outbox keeps them, so the next tick records (and republishes) them under the same ids.
+    deps.logger.error('could not record event history; events stay in the outbox', { error: describe(error) });
+    return;
   }
+  const byWatch = new Map<string, string[]>();
+  for (const event of published) {
+    byWatch.set(event.data.watchId, [...(byWatch.get(event.data.watchId) ?? []), event.id]);
+  }
+  await forEachBounded([...byWatch], deps.policy.concurrency, async ([watchId, ids]) => {
+    try {
+      await deps.store.clearOutbox(watchId, ids);
+    } catch (error) {
+      // Worst case the next tick publishes these again, under the same ids.
+      deps.logger.error('could not clear published events from the outbox', { watchId, error: describe(error) });
+    }
+  });
 }
 
 export function describe(error: unknown): string {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_TYPES } from '../../lambdas/domain/events';
 import { pollWatches } from '../../lambdas/domain/poll-watches';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
@@ -116,6 +116,23 @@ describe('pollWatches against DynamoDB and the upstream simulator', () => {
     const published = h.published();
     // The mocked call that rejected is recorded too: same id both times.
     expect(published.map((e) => e.id)).toEqual([pending[0]?.id, pending[0]?.id]);
+    expect((await h.store.getWatch(watch.watchId))?.outbox).toEqual([]);
+  });
+
+  it('republishes under the same id when the poll dies between publishing and clearing the outbox', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'failed' });
+    vi.spyOn(h.store, 'clearOutbox').mockRejectedValueOnce(new Error('connection reset'));
+
+    await h.poll();
+    await h.poll();
+    await h.poll();
+
+    const ids = h.published().map((e) => e.id);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(1);
     expect((await h.store.getWatch(watch.watchId))?.outbox).toEqual([]);
   });
 
