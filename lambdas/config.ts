@@ -39,6 +39,10 @@ export const EnvSchema = z.object({
   WATCHPOST_TABLE_NAME: optionalText,
   WATCHPOST_TOPIC_ARN: optionalText,
   WATCHPOST_UPSTREAM_SECRET_ARN: optionalText,
+  WATCHPOST_ADMIN_TOKEN_SECRET_ARN: optionalText,
+  // Watch API
+  WATCHPOST_MAX_WATCHES_PER_TEAM: positiveInt(1000),
+  WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM: positiveInt(50),
   // Local runtime
   WATCHPOST_DATA_DIR: z.string().default('.watchpost'),
   WATCHPOST_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(60),

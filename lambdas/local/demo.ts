@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { TeamExistsError, type TeamStore } from '../adapters/dynamo/team-store';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
+import { newTeamToken, sha256Hex } from '../api/auth';
 import type { ResourceRef } from '../domain/resource';
 import { createWatch } from '../domain/watch';
 import type { UpstreamSimulator } from './simulator/simulator';
@@ -10,8 +13,19 @@ const DEMO_WATCHES: Array<{ watchId: string; label: string; resource: ResourceRe
   { watchId: 'demo-correction', label: 'Demo correction session (simulated)', resource: { type: 'correction_session', projectId: 1, correctionId: 1 } },
 ];
 
-/** Puts the demo resources in the simulator and registers watches on them (once). */
-export async function seedDemo(simulator: UpstreamSimulator, store: WatchStore, now: Date): Promise<number> {
+/**
+ * Puts the demo resources in the simulator and registers watches on them for
+ * a `demo` team (once). The team's token is written to `tokenFile`, so the
+ * demo watches can be read through the watch API.
+ */
+export async function seedDemo(simulator: UpstreamSimulator, store: WatchStore, teams: TeamStore, now: Date, tokenFile: string): Promise<number> {
+  const token = newTeamToken();
+  try {
+    await teams.createTeam({ id: DEMO_TEAM, name: DEMO_TEAM, createdAt: now.toISOString() }, sha256Hex(token));
+    await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof TeamExistsError)) throw error;
+  }
   simulator.putDataset('ds_demo_1', { name: 'Support tickets Q4' });
   simulator.putCorrection(1, 1, { name: 'Review of low-confidence tickets' });
   let created = 0;

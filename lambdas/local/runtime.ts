@@ -1,14 +1,19 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { ensureTable } from '../adapters/dynamo/table';
+import { TeamStore } from '../adapters/dynamo/team-store';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
 import { credentialsFromEnv, hasAnyCredentials, pollPolicy, upstreamSettings, type Env } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 import type { Logger } from '../domain/ports';
+import { newTeamToken } from '../api/auth';
+import type { ApiDeps } from '../api/deps';
+import { startApiServer } from './api-server';
 import { seedDemo } from './demo';
 import { JsonlPublisher } from './jsonl-publisher';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from './simulator/simulator';
@@ -24,6 +29,9 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   store: WatchStore;
+  /** Base URL of the watch API. */
+  apiUrl: string;
+  api: ApiDeps;
   publisher: JsonlPublisher;
   dynamoEndpoint: string;
   /** Present when no upstream credentials are configured. */
@@ -55,6 +63,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   await ensureTable(dynamoClient, LOCAL_TABLE);
   const store = new WatchStore({ client: dynamoClient, tableName: LOCAL_TABLE });
+  const teams = new TeamStore(dynamoClient, LOCAL_TABLE);
 
   let credentials = credentialsFromEnv(env);
   let settings = upstreamSettings(env, credentials);
@@ -68,7 +77,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       adaption: { baseUrl: simulator.url, apiKey: credentials.adaptionApiKey },
       deepOpinion: { baseUrl: simulator.url, credentials: credentials.deepOpinion },
     };
-    const seeded = await seedDemo(simulator, store, now());
+    const seeded = await seedDemo(simulator, store, teams, now(), join(dataDir, 'demo-team-token'));
     const step = env.WATCHPOST_SIMULATOR_STEP_SECONDS;
     if (step > 0) stepTimer = setInterval(() => simulator?.advance(), step * 1000);
     print(
@@ -81,6 +90,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const eventsFile = join(dataDir, 'events.jsonl');
   const publisher = new JsonlPublisher(eventsFile, print);
   const deps = { store, fetcher, publisher, logger, policy: pollPolicy(env) };
+
+  const api: ApiDeps = {
+    watches: store,
+    teams,
+    subscriptions: new SubscriptionStore(dynamoClient, LOCAL_TABLE),
+    fetcher,
+    logger,
+    adminToken: async () => adminToken,
+    limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },
+    allowPrivateWebhooks: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS,
+    now,
+  };
+  const adminToken = env.WATCHPOST_ADMIN_TOKEN ?? (await localAdminToken(join(dataDir, 'admin-token')));
+  const apiServer = await startApiServer(api, env.WATCHPOST_PORT);
+  print(
+    `Watch API on ${apiServer.url} (OpenAPI: ${apiServer.url}/v1/openapi.json); admin token: ` +
+      (env.WATCHPOST_ADMIN_TOKEN ? 'WATCHPOST_ADMIN_TOKEN' : `in ${join(dataDir, 'admin-token')}`),
+  );
 
   let polling: Promise<PollSummary> | undefined;
   const pollOnce = () => {
@@ -107,6 +134,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   return {
     store,
+    apiUrl: apiServer.url,
+    api,
     publisher,
     dynamoEndpoint,
     simulator,
@@ -117,9 +146,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clearTimeout(pollTimer);
       clearInterval(stepTimer);
       await polling?.catch(() => undefined);
+      await apiServer.close();
       await simulator?.close();
       dynamoClient.destroy();
       await new Promise<void>((done) => dynamoServer.close(() => done()));
     },
   };
+}
+
+/**
+ * Without WATCHPOST_ADMIN_TOKEN, a random operator token is made once and
+ * kept in the data directory (readable by the owner only), never printed.
+ */
+async function localAdminToken(file: string): Promise<string> {
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing?.trim()) return existing.trim();
+  const token = newTeamToken().replace(/^wpt_/, 'wpa_');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
 }

@@ -1,13 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { loadUpstreamCredentials } from '../adapters/secrets/upstream-secret';
+import { upstreamFetcherFromAws } from '../adapters/aws-wiring';
 import { SnsPublisher } from '../adapters/sns/sns-publisher';
-import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
 import { WatchStore } from '../adapters/dynamo/watch-store';
-import { credentialsFromEnv, loadEnv, pollPolicy, requireSetting, upstreamSettings } from '../config';
+import { loadEnv, pollPolicy, requireSetting } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 
 const env = loadEnv(process.env);
@@ -16,20 +14,8 @@ const metrics = new Metrics({ namespace: 'Watchpost', serviceName: 'poller' });
 const store = new WatchStore({ client: new DynamoDBClient({}), tableName: requireSetting(env, 'WATCHPOST_TABLE_NAME') });
 const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN'));
 
-// Credentials come from Secrets Manager once per cold start; a failed load is
-// retried on the next invocation rather than cached.
-let fetcher: Promise<UpstreamFetcher> | undefined;
-function upstreamFetcher(): Promise<UpstreamFetcher> {
-  fetcher ??= (async () => {
-    const arn = env.WATCHPOST_UPSTREAM_SECRET_ARN;
-    const credentials = arn ? await loadUpstreamCredentials(new SecretsManagerClient({}), arn) : credentialsFromEnv(env);
-    return UpstreamFetcher.create(upstreamSettings(env, credentials), logger);
-  })().catch((error: unknown) => {
-    fetcher = undefined;
-    throw error;
-  });
-  return fetcher;
-}
+// Credentials come from Secrets Manager once per container.
+const upstreamFetcher = upstreamFetcherFromAws(env, logger);
 
 export const handler = async (): Promise<PollSummary> => {
   const summary = await pollWatches(

@@ -1,20 +1,25 @@
 import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   ScanCommand,
   UpdateItemCommand,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
 import type { PollStore, WatchCommit } from '../../domain/ports';
 import type { Snapshot } from '../../domain/snapshot';
+import { resourceKey } from '../../domain/resource';
+import type { TrackedField } from '../../domain/resource';
 import type { Watch } from '../../domain/watch';
+import { decodeCursor, encodeCursor, type Page } from './cursor';
 import { TABLE_LAYOUT } from './table';
-import { itemToWatch, watchPk, watchToItem, WATCH_SK, type Item } from './watch-item';
+import { itemToWatch, pollShardAttribute, teamPk, watchPk, watchToItem, WATCH_SK, type Item } from './watch-item';
 
 export interface WatchStoreOptions {
   client: DynamoDBClient;
@@ -26,6 +31,15 @@ export interface WatchStoreOptions {
 }
 
 const DAY_SECONDS = 86_400;
+
+export interface WatchSettings {
+  notifyOn?: TrackedField[] | undefined;
+  label?: string | null | undefined;
+  paused?: boolean | undefined;
+}
+
+/** One item per (team, resource), naming the team's watch on it: makes registration idempotent. */
+const guardKey = (team: string, key: string) => marshall({ pk: `GUARD#${team}#${key}`, sk: 'GUARD' });
 const BATCH_WRITE_LIMIT = 25;
 
 /** DynamoDB persistence of watches, their outboxes and event history. */
@@ -57,6 +71,187 @@ export class WatchStore implements PollStore {
       new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: watchPk(watchId), sk: WATCH_SK }), ConsistentRead: true }),
     );
     return result.Item ? itemToWatch(result.Item) : undefined;
+  }
+
+  /** The team's watch on a resource, if it has one. */
+  async findByResource(team: string, key: string): Promise<Watch | undefined> {
+    const guard = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: guardKey(team, key), ConsistentRead: true }));
+    if (!guard.Item) return undefined;
+    const watch = await this.getWatch(unmarshall(guard.Item).watchId as string);
+    return watch?.team === team ? watch : undefined;
+  }
+
+  /**
+   * Registers a watch unless the team already watches that resource; returns
+   * the watch that now stands for it. Two writes without a transaction: the
+   * guard first, so a crash between them leaves a guard whose watch is
+   * missing, which the next registration simply takes over.
+   */
+  async registerWatch(watch: Watch): Promise<{ watch: Watch; created: boolean }> {
+    const key = guardKey(watch.team, resourceKey(watch.resource));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const staleWatchId = existing.Item ? (unmarshall(existing.Item).watchId as string) : undefined;
+      if (staleWatchId) {
+        const current = await this.getWatch(staleWatchId);
+        if (current) return { watch: current, created: false };
+      }
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: { ...key, ...marshall({ watchId: watch.watchId }) },
+            ConditionExpression: staleWatchId ? 'watchId = :stale' : 'attribute_not_exists(pk)',
+            ExpressionAttributeValues: staleWatchId ? marshall({ ':stale': staleWatchId }) : undefined,
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) continue; // a concurrent registration won; read it
+        throw error;
+      }
+      await this.putWatch(watch);
+      return { watch, created: true };
+    }
+    throw new Error('could not register the watch: the resource guard kept changing');
+  }
+
+  async listByTeam(team: string, limit: number, cursor?: string): Promise<Page<Watch>> {
+    const { teamIndex } = TABLE_LAYOUT;
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: teamIndex.name,
+        KeyConditionExpression: '#tpk = :tpk AND begins_with(#tsk, :prefix)',
+        ExpressionAttributeNames: { '#tpk': teamIndex.partitionKey, '#tsk': teamIndex.sortKey },
+        ExpressionAttributeValues: marshall({ ':tpk': teamPk(team), ':prefix': 'WATCH#' }),
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor, {
+          attribute: teamIndex.partitionKey,
+          value: teamPk(team),
+          keys: ['pk', 'sk', teamIndex.partitionKey, teamIndex.sortKey],
+        }),
+      }),
+    );
+    return { items: (result.Items ?? []).map(itemToWatch), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+  }
+
+  /** How many watches a team has (a COUNT query: reads no item data into the Lambda). */
+  async countByTeam(team: string): Promise<number> {
+    const { teamIndex } = TABLE_LAYOUT;
+    let count = 0;
+    let startKey: Item | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: teamIndex.name,
+          KeyConditionExpression: '#tpk = :tpk AND begins_with(#tsk, :prefix)',
+          ExpressionAttributeNames: { '#tpk': teamIndex.partitionKey, '#tsk': teamIndex.sortKey },
+          ExpressionAttributeValues: marshall({ ':tpk': teamPk(team), ':prefix': 'WATCH#' }),
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
+  /**
+   * Changes what a team may change about its watch. Pausing takes it out of
+   * the poll index and resuming puts it back; the poller's own fields and
+   * version are untouched, so this never races a poll into a lost event.
+   */
+  async updateSettings(team: string, watchId: string, settings: WatchSettings): Promise<Watch | undefined> {
+    const watch = await this.getWatch(watchId);
+    if (!watch || watch.team !== team) return undefined;
+    const next = { ...watch, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) } as Watch;
+    if (settings.label === null) next.label = null;
+    const names: Record<string, string> = { '#team': 'team', '#notifyOn': 'notifyOn', '#label': 'label', '#paused': 'paused', '#pollShard': TABLE_LAYOUT.pollIndex.partitionKey };
+    const values: Record<string, unknown> = { ':team': team, ':notifyOn': next.notifyOn, ':label': next.label, ':paused': next.paused };
+    const shard = pollShardAttribute(next).pollShard;
+    let update = 'SET #notifyOn = :notifyOn, #label = :label, #paused = :paused';
+    let condition = '#team = :team';
+    if (shard) {
+      update += ', #pollShard = :shard';
+      values[':shard'] = shard;
+      // Never put a watch the poller has just marked gone back into the index.
+      names['#state'] = 'state';
+      values[':active'] = 'active';
+      condition += ' AND #state = :active';
+    } else {
+      update += ' REMOVE #pollShard';
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: watchPk(watchId), sk: WATCH_SK }),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The poller marked it gone meanwhile: apply the settings without re-indexing it.
+      return this.updateSettings(team, watchId, settings);
+    }
+    return next;
+  }
+
+  /** Deletes the team's watch and its registration guard; false when the team has no such watch. */
+  async deleteWatch(team: string, watchId: string): Promise<boolean> {
+    let old: Record<string, unknown> | undefined;
+    try {
+      const result = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: watchPk(watchId), sk: WATCH_SK }),
+          ConditionExpression: '#team = :team',
+          ExpressionAttributeNames: { '#team': 'team' },
+          ExpressionAttributeValues: marshall({ ':team': team }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      old = result.Attributes ? unmarshall(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+    if (!old) return false;
+    await this.client.send(
+      new DeleteItemCommand({
+        TableName: this.tableName,
+        Key: guardKey(team, old.resourceKey as string),
+        ConditionExpression: 'watchId = :id',
+        ExpressionAttributeValues: marshall({ ':id': watchId }),
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+    // History items expire through TTL; nothing can reach them without the watch.
+    return true;
+  }
+
+  /** A watch's recorded events, newest first. */
+  async listEvents(watchId: string, limit: number, cursor?: string): Promise<Page<WatchEvent>> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: marshall({ ':pk': watchPk(watchId), ':prefix': 'EVENT#' }),
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: watchPk(watchId), keys: ['pk', 'sk'] }),
+      }),
+    );
+    return {
+      items: (result.Items ?? []).map((item) => JSON.parse(unmarshall(item).event as string) as WatchEvent),
+      nextCursor: encodeCursor(result.LastEvaluatedKey),
+    };
   }
 
   async *pollablePages(): AsyncIterable<Watch[]> {

@@ -1,0 +1,113 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { decodeCursor, encodeCursor, type Page } from './cursor';
+
+export type Channel = 'email' | 'slack' | 'webhook';
+export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
+
+export interface SubscriptionFilter {
+  watchIds?: string[] | undefined;
+  resourceTypes?: Array<'dataset' | 'correction_session'> | undefined;
+  changes?: Array<'status' | 'grade' | 'score'> | undefined;
+}
+
+export interface Subscription {
+  id: string;
+  team: string;
+  channel: Channel;
+  /** Email address (email channel). */
+  address?: string | undefined;
+  /** Receiver URL (slack and webhook channels). */
+  url?: string | undefined;
+  filter: SubscriptionFilter | null;
+  status: SubscriptionStatus;
+  createdAt: string;
+  /** Webhook signing secret. Never leaves the service after creation. */
+  secret?: string | undefined;
+  /** SNS subscription ARN of an email subscription. */
+  snsSubscriptionArn?: string | undefined;
+}
+
+const SUB_PREFIX = 'SUB#';
+const teamPk = (team: string) => `TEAM#${team}`;
+
+/** Subscriptions live in their team's partition: tenancy is part of the key. */
+export class SubscriptionStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(subscription: Subscription): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: teamPk(subscription.team), sk: `${SUB_PREFIX}${subscription.id}`, ...subscription }, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(team: string, id: string): Promise<Subscription | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: teamPk(team), sk: `${SUB_PREFIX}${id}` }), ConsistentRead: true }),
+    );
+    return result.Item ? toSubscription(result.Item) : undefined;
+  }
+
+  async list(team: string, limit: number, cursor?: string): Promise<Page<Subscription>> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: marshall({ ':pk': teamPk(team), ':prefix': SUB_PREFIX }),
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: teamPk(team), keys: ['pk', 'sk'] }),
+      }),
+    );
+    return { items: (result.Items ?? []).map(toSubscription), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+  }
+
+  /** Every subscription of a team (a team has at most a few dozen). */
+  async all(team: string): Promise<Subscription[]> {
+    const items: Subscription[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(team, 100, cursor);
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return items;
+  }
+
+  async count(team: string): Promise<number> {
+    return (await this.all(team)).length;
+  }
+
+  async setStatus(team: string, id: string, status: SubscriptionStatus, extra: Partial<Pick<Subscription, 'snsSubscriptionArn'>> = {}): Promise<void> {
+    const sets = ['#status = :status', ...Object.keys(extra).map((key) => `#${key} = :${key}`)];
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: teamPk(team), sk: `${SUB_PREFIX}${id}` }),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...Object.keys(extra).map((key) => [`#${key}`, key])]),
+        ExpressionAttributeValues: marshall({ ':status': status, ...Object.fromEntries(Object.entries(extra).map(([key, value]) => [`:${key}`, value])) }),
+      }),
+    );
+  }
+
+  /** Deletes and returns the subscription, or undefined when the team has none by that id. */
+  async delete(team: string, id: string): Promise<Subscription | undefined> {
+    const result = await this.client.send(
+      new DeleteItemCommand({ TableName: this.tableName, Key: marshall({ pk: teamPk(team), sk: `${SUB_PREFIX}${id}` }), ReturnValues: 'ALL_OLD' }),
+    );
+    return result.Attributes ? toSubscription(result.Attributes) : undefined;
+  }
+}
+
+function toSubscription(item: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue>): Subscription {
+  const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
+  return { filter: null, ...rest } as Subscription;
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { InvalidCursorError } from '../adapters/dynamo/cursor';
+import { bearerToken, secretsEqual, sha256Hex } from './auth';
+import type { ApiDeps } from './deps';
+import { ApiProblem, internalErrorResponse, problemResponse, problems, type ApiRequest, type ApiResponse, type FieldProblem } from './http';
+import { ROUTES, type Route } from './routes';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+}
+
+const COMPILED: CompiledRoute[] = ROUTES.map((route) => ({
+  route,
+  pattern: new RegExp(`^${route.path.replace('{id}', '([^/]+)')}$`),
+}));
+
+/**
+ * The whole watch API as one function of a request. Errors of every kind
+ * leave here as problem+json; anything unexpected is logged with a request
+ * id and answered with an opaque 500.
+ */
+export async function handleApiRequest(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse> {
+  const requestId = randomUUID();
+  try {
+    return await dispatch(deps, request);
+  } catch (error) {
+    if (error instanceof ApiProblem) return problemResponse(error, request.path);
+    if (error instanceof InvalidCursorError) return problemResponse(problems.validation([{ path: 'cursor', message: error.message }]), request.path);
+    deps.logger.error('unhandled API error', { requestId, method: request.method, path: request.path, error: error instanceof Error ? error.stack : String(error) });
+    return internalErrorResponse(requestId);
+  }
+}
+
+async function dispatch(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse> {
+  const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  const matches = COMPILED.map(({ route, pattern }) => ({ route, match: pattern.exec(path) })).filter((m) => m.match);
+  if (matches.length === 0) throw problems.notFound('route');
+  const chosen = matches.find((m) => m.route.method === request.method.toUpperCase());
+  if (!chosen) throw problems.methodNotAllowed([...new Set(matches.map((m) => m.route.method))]);
+  const { route, match } = chosen;
+
+  const id = match?.[1] !== undefined ? safeDecode(match[1]) : undefined;
+  // Ids are ours; anything not shaped like one cannot exist.
+  if (id !== undefined && !ID_PATTERN.test(id)) throw problems.notFound(route.path.includes('subscriptions') ? 'subscription' : 'watch');
+
+  if (request.body !== undefined && Buffer.byteLength(request.body, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
+  const team = await authenticate(deps, route, request);
+  const body = route.body ? parseBody(route.body, request) : undefined;
+  const query = route.query ? validate(route.query, request.query, 'query') : {};
+  return route.handle({ deps, team, params: id !== undefined ? { id } : {}, body, query: query as Record<string, unknown> });
+}
+
+async function authenticate(deps: ApiDeps, route: Route, request: ApiRequest): Promise<string> {
+  if (route.auth === 'none') return '';
+  const token = bearerToken(request.headers.authorization);
+  if (!token) throw problems.unauthorized();
+  if (route.auth === 'admin') {
+    const adminToken = await deps.adminToken();
+    if (!adminToken || !secretsEqual(token, adminToken)) throw problems.unauthorized();
+    return '';
+  }
+  // Looked up by its hash: the token itself is never compared or stored.
+  const team = await deps.teams.teamIdForTokenHash(sha256Hex(token));
+  if (!team) throw problems.unauthorized();
+  return team;
+}
+
+function parseBody(schema: z.ZodType, request: ApiRequest): unknown {
+  const contentType = request.headers['content-type'] ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) throw problems.unsupportedMediaType();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.body ?? '');
+  } catch {
+    throw problems.validation([{ path: '(body)', message: 'is not valid JSON' }]);
+  }
+  return validate(schema, parsed, 'body');
+}
+
+function validate(schema: z.ZodType, value: unknown, where: 'body' | 'query'): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const fields: FieldProblem[] = result.error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(',') : `(${where})`,
+    message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
+  }));
+  throw problems.validation(fields, where === 'query' ? 'The query string is not valid.' : 'The request body is not valid.');
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

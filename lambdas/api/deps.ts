@@ -1,0 +1,19 @@
+import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import type { TeamStore } from '../adapters/dynamo/team-store';
+import type { WatchStore } from '../adapters/dynamo/watch-store';
+import type { Logger, ResourceFetcher } from '../domain/ports';
+
+/** Everything the watch API's routes need, built once per process. */
+export interface ApiDeps {
+  watches: WatchStore;
+  teams: TeamStore;
+  subscriptions: SubscriptionStore;
+  fetcher: ResourceFetcher;
+  logger: Logger;
+  /** The operator token for /v1/admin routes; undefined disables them. */
+  adminToken: () => Promise<string | undefined>;
+  limits: { watchesPerTeam: number; subscriptionsPerTeam: number };
+  /** Local development only: admit http:// receivers on loopback. */
+  allowPrivateWebhooks: boolean;
+  now: () => Date;
+}

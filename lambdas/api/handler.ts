@@ -1,0 +1,46 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { adminTokenFromAws, upstreamFetcherFromAws } from '../adapters/aws-wiring';
+import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import { TeamStore } from '../adapters/dynamo/team-store';
+import { WatchStore } from '../adapters/dynamo/watch-store';
+import { loadEnv, requireSetting } from '../config';
+import type { FetchOutcome, ResourceFetcher } from '../domain/ports';
+import type { ResourceRef } from '../domain/resource';
+import { handleApiRequest } from './app';
+import type { ApiDeps } from './deps';
+
+const env = loadEnv(process.env);
+const logger = new Logger({ serviceName: 'watchpost-api' });
+const client = new DynamoDBClient({});
+const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
+const upstream = upstreamFetcherFromAws(env, logger);
+const fetcher: ResourceFetcher = {
+  fetchState: async (resource: ResourceRef): Promise<FetchOutcome> => (await upstream()).fetchState(resource),
+};
+
+const deps: ApiDeps = {
+  watches: new WatchStore({ client, tableName }),
+  teams: new TeamStore(client, tableName),
+  subscriptions: new SubscriptionStore(client, tableName),
+  fetcher,
+  logger,
+  adminToken: adminTokenFromAws(env),
+  limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },
+  // The loopback switch is for laptops only; in AWS it never applies.
+  allowPrivateWebhooks: false,
+  now: () => new Date(),
+};
+
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const response = await handleApiRequest(deps, {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value])),
+    query: event.queryStringParameters ?? {},
+    body,
+  });
+  return { statusCode: response.status, headers: response.headers, body: response.body ?? '' };
+};

@@ -1,0 +1,259 @@
+import type { z } from 'zod';
+import { TeamExistsError } from '../adapters/dynamo/team-store';
+import type { Subscription } from '../adapters/dynamo/subscription-store';
+import { resourceKey } from '../domain/resource';
+import { refuseSubscriptionUrl } from '../domain/url-policy';
+import { createWatch } from '../domain/watch';
+import { newId, newTeamToken, newWebhookSecret, sha256Hex } from './auth';
+import type { ApiDeps } from './deps';
+import { json, noContent, problems, type ApiResponse } from './http';
+import * as S from './schemas';
+import { subscriptionView, watchView } from './views';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface RouteContext {
+  deps: ApiDeps;
+  /** The authenticated team (empty for public and admin routes). */
+  team: string;
+  params: { id?: string };
+  body: unknown;
+  query: Record<string, unknown>;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+/** One route: what it accepts, who may call it, what it answers (for OpenAPI too). */
+export interface Route {
+  method: Method;
+  path: string;
+  auth: 'none' | 'team' | 'admin';
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  responses: Record<number, ResponseSpec>;
+  handle(context: RouteContext): Promise<ApiResponse>;
+}
+
+const ok = (description: string, schema?: z.ZodType): ResponseSpec => (schema ? { description, schema } : { description });
+
+export const ROUTES: Route[] = [
+  {
+    method: 'GET',
+    path: '/healthz',
+    auth: 'none',
+    summary: 'Liveness check',
+    responses: { 200: ok('The API is up.') },
+    handle: async () => json(200, { status: 'ok' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    auth: 'none',
+    summary: 'This API’s OpenAPI 3.1 description',
+    responses: { 200: ok('The OpenAPI document.') },
+    // Resolved lazily to avoid a cycle: the document is generated from this table.
+    handle: async () => json(200, (await import('./openapi')).openApiDocument()),
+  },
+  {
+    method: 'POST',
+    path: '/v1/admin/teams',
+    auth: 'admin',
+    summary: 'Create a team and its API token (operators only)',
+    body: S.CreateTeamBody,
+    responses: { 201: ok('The team and its token, shown this once.', S.TeamCreated), 409: ok('A team of that name exists.') },
+    handle: async ({ deps, body }) => {
+      const { name } = body as z.infer<typeof S.CreateTeamBody>;
+      const token = newTeamToken();
+      const team = { id: name, name, createdAt: deps.now().toISOString() };
+      try {
+        await deps.teams.createTeam(team, sha256Hex(token));
+      } catch (error) {
+        if (error instanceof TeamExistsError) throw problems.conflict(error.message);
+        throw error;
+      }
+      deps.logger.info('team created', { team: team.id });
+      return json(201, { team, token });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/watches',
+    auth: 'team',
+    summary: 'Watch a dataset or correction session (idempotent per resource)',
+    body: S.CreateWatchBody,
+    responses: {
+      200: ok('The team already watches this resource: the existing watch.', S.WatchView),
+      201: ok('Created, with the resource’s current state as baseline.', S.WatchView),
+      409: ok('The team has reached its watch limit.'),
+      422: ok('The resource does not exist upstream.'),
+      503: ok('The upstream could not be reached; retry after `Retry-After` seconds.'),
+    },
+    handle: async ({ deps, team, body }) => {
+      const input = body as z.infer<typeof S.CreateWatchBody>;
+      const existing = await deps.watches.findByResource(team, resourceKey(input.resource));
+      if (existing) return json(200, watchView(existing));
+      if ((await deps.watches.countByTeam(team)) >= deps.limits.watchesPerTeam) {
+        throw problems.conflict(`This team has reached its limit of ${deps.limits.watchesPerTeam} watches; delete one first.`);
+      }
+      const fetched = await deps.fetcher.fetchState(input.resource);
+      if (fetched.outcome === 'gone') throw problems.unprocessable('resource', 'The resource was not found upstream.');
+      if (fetched.outcome === 'failed') {
+        deps.logger.warn('watch registration could not reach the upstream', { team, kind: fetched.error.kind, error: fetched.error.message });
+        throw problems.upstreamUnavailable(`The upstream could not be reached (${fetched.error.kind}); try again shortly.`);
+      }
+      const now = deps.now();
+      const watch = {
+        ...createWatch({ watchId: newId('w'), team, resource: input.resource, notifyOn: input.notifyOn, label: input.label }, now),
+        snapshot: fetched.snapshot,
+        lastPolledAt: now.toISOString(),
+      };
+      const registered = await deps.watches.registerWatch(watch);
+      return json(registered.created ? 201 : 200, watchView(registered.watch));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/watches',
+    auth: 'team',
+    summary: 'List the team’s watches',
+    query: S.ListQuery,
+    responses: { 200: ok('A page of watches.', S.WatchPage) },
+    handle: async ({ deps, team, query }) => {
+      const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
+      const page = await deps.watches.listByTeam(team, limit, cursor);
+      return json(200, { items: page.items.map(watchView), nextCursor: page.nextCursor });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/watches/{id}',
+    auth: 'team',
+    summary: 'One watch with its current state, last poll time and last error',
+    responses: { 200: ok('The watch.', S.WatchView), 404: ok('The team has no such watch.') },
+    handle: async ({ deps, team, params }) => json(200, watchView(await ownWatch(deps, team, params.id))),
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/watches/{id}',
+    auth: 'team',
+    summary: 'Change what a watch notifies on, its label, or pause it',
+    body: S.UpdateWatchBody,
+    responses: { 200: ok('The updated watch.', S.WatchView), 404: ok('The team has no such watch.') },
+    handle: async ({ deps, team, params, body }) => {
+      const settings = body as z.infer<typeof S.UpdateWatchBody>;
+      const current = await ownWatch(deps, team, params.id);
+      if (current.resource.type === 'correction_session' && settings.notifyOn?.includes('grade')) {
+        throw problems.validation([{ path: 'notifyOn', message: 'correction sessions have no grade; use status or score' }]);
+      }
+      const updated = await deps.watches.updateSettings(team, current.watchId, settings);
+      if (!updated) throw problems.notFound('watch');
+      return json(200, watchView(updated));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/watches/{id}',
+    auth: 'team',
+    summary: 'Stop watching',
+    responses: { 204: ok('Deleted.'), 404: ok('The team has no such watch.') },
+    handle: async ({ deps, team, params }) => {
+      if (!(await deps.watches.deleteWatch(team, params.id ?? ''))) throw problems.notFound('watch');
+      return noContent();
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/watches/{id}/events',
+    auth: 'team',
+    summary: 'The watch’s recent events, newest first (kept 90 days)',
+    query: S.ListQuery,
+    responses: { 200: ok('A page of CloudEvents.', S.EventPage), 404: ok('The team has no such watch.') },
+    handle: async ({ deps, team, params, query }) => {
+      const watch = await ownWatch(deps, team, params.id);
+      const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
+      return json(200, await deps.watches.listEvents(watch.watchId, limit, cursor));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/subscriptions',
+    auth: 'team',
+    summary: 'Subscribe an email address, a Slack channel or a webhook to the team’s events',
+    body: S.CreateSubscriptionBody,
+    responses: {
+      201: ok('Created. A webhook subscription carries its signing secret, this once.', S.SubscriptionView),
+      409: ok('The team has reached its subscription limit.'),
+    },
+    handle: async ({ deps, team, body }) => {
+      const input = body as z.infer<typeof S.CreateSubscriptionBody>;
+      if (input.channel !== 'email') {
+        const refusal = refuseSubscriptionUrl(input.url, input.channel, { allowLoopback: deps.allowPrivateWebhooks });
+        if (refusal) throw problems.validation([{ path: 'url', message: refusal }]);
+      }
+      if ((await deps.subscriptions.count(team)) >= deps.limits.subscriptionsPerTeam) {
+        throw problems.conflict(`This team has reached its limit of ${deps.limits.subscriptionsPerTeam} subscriptions; delete one first.`);
+      }
+      const subscription: Subscription = {
+        id: newId('sub'),
+        team,
+        channel: input.channel,
+        address: input.channel === 'email' ? input.address : undefined,
+        url: input.channel === 'email' ? undefined : input.url,
+        filter: input.filter ?? null,
+        // Email waits for the recipient to confirm with SNS.
+        status: input.channel === 'email' ? 'pending_confirmation' : 'active',
+        createdAt: deps.now().toISOString(),
+        secret: input.channel === 'webhook' ? newWebhookSecret() : undefined,
+      };
+      await deps.subscriptions.put(subscription);
+      return json(201, { ...subscriptionView(subscription), ...(subscription.secret ? { secret: subscription.secret } : {}) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/subscriptions',
+    auth: 'team',
+    summary: 'List the team’s subscriptions',
+    query: S.ListQuery,
+    responses: { 200: ok('A page of subscriptions.', S.SubscriptionPage) },
+    handle: async ({ deps, team, query }) => {
+      const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
+      const page = await deps.subscriptions.list(team, limit, cursor);
+      return json(200, { items: page.items.map(subscriptionView), nextCursor: page.nextCursor });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/subscriptions/{id}',
+    auth: 'team',
+    summary: 'One subscription',
+    responses: { 200: ok('The subscription (never its secret).', S.SubscriptionView), 404: ok('The team has no such subscription.') },
+    handle: async ({ deps, team, params }) => {
+      const subscription = await deps.subscriptions.get(team, params.id ?? '');
+      if (!subscription) throw problems.notFound('subscription');
+      return json(200, subscriptionView(subscription));
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/subscriptions/{id}',
+    auth: 'team',
+    summary: 'Delete a subscription',
+    responses: { 204: ok('Deleted.'), 404: ok('The team has no such subscription.') },
+    handle: async ({ deps, team, params }) => {
+      if (!(await deps.subscriptions.delete(team, params.id ?? ''))) throw problems.notFound('subscription');
+      return noContent();
+    },
+  },
+];
+
+async function ownWatch(deps: ApiDeps, team: string, watchId: string | undefined) {
+  const watch = watchId ? await deps.watches.getWatch(watchId) : undefined;
+  // Another team's watch is indistinguishable from a missing one.
+  if (!watch || watch.team !== team) throw problems.notFound('watch');
+  return watch;
+}

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import 'zod-openapi';
+import { ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
+
+/**
+ * The watch API's request and response shapes. Handlers validate with these
+ * and the OpenAPI document is generated from them, so the two cannot drift.
+ * Request schemas are strict: an unknown field is an error, not ignored.
+ */
+const NotifyOnSchema = z
+  .array(TrackedFieldSchema)
+  .min(1)
+  .max(3)
+  .refine((fields) => new Set(fields).size === fields.length, 'must not repeat a field')
+  .meta({ description: 'Fields whose change sends a notification.', example: ['status', 'grade'] });
+
+const LabelSchema = z.string().trim().min(1).max(100).meta({ description: 'A free-form name for the watch (at most 100 characters).' });
+
+export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'What to watch: an Adaption Labs dataset or a DeepOpinion correction session.' });
+
+export const CreateWatchBody = z
+  .strictObject({ resource: Resource, notifyOn: NotifyOnSchema.optional(), label: LabelSchema.optional() })
+  .superRefine((body, ctx) => {
+    if (body.resource.type === 'correction_session' && body.notifyOn?.includes('grade')) {
+      ctx.addIssue({ code: 'custom', path: ['notifyOn'], message: 'correction sessions have no grade; use status or score' });
+    }
+  })
+  .meta({ id: 'CreateWatch' });
+
+export const UpdateWatchBody = z
+  .strictObject({ notifyOn: NotifyOnSchema.optional(), label: LabelSchema.nullable().optional(), paused: z.boolean().optional() })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of notifyOn, label, paused')
+  .meta({ id: 'UpdateWatch' });
+
+export const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1 to 100.' }),
+  cursor: z.string().max(2000).optional().meta({ description: 'The `nextCursor` of the previous page.' }),
+});
+
+export const IdPath = z.object({ id: z.string().min(1).max(64) });
+
+const SubscriptionFilter = z
+  .strictObject({
+    watchIds: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
+    resourceTypes: z.array(z.enum(['dataset', 'correction_session'])).min(1).optional(),
+    changes: z.array(TrackedFieldSchema).min(1).optional(),
+  })
+  .meta({ id: 'SubscriptionFilter', description: 'Narrows which of the team’s events reach this subscription; every given list must match.' });
+
+export const CreateSubscriptionBody = z
+  .discriminatedUnion('channel', [
+    z.strictObject({ channel: z.literal('email'), address: z.email().max(254), filter: SubscriptionFilter.optional() }),
+    z.strictObject({ channel: z.literal('slack'), url: z.string().max(2000), filter: SubscriptionFilter.optional() }),
+    z.strictObject({ channel: z.literal('webhook'), url: z.string().max(2000), filter: SubscriptionFilter.optional() }),
+  ])
+  .meta({ id: 'CreateSubscription' });
+
+export const CreateTeamBody = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
+  })
+  .meta({ id: 'CreateTeam' });
+
+// ---- responses ----
+
+const Snapshot = z
+  .object({
+    status: z.string(),
+    grade: z.string().nullable(),
+    score: z.number().nullable(),
+    progressPercent: z.number().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Snapshot' });
+
+export const WatchView = z
+  .object({
+    id: z.string(),
+    resource: Resource,
+    notifyOn: z.array(TrackedFieldSchema),
+    label: z.string().nullable(),
+    paused: z.boolean(),
+    state: z.enum(['active', 'gone']),
+    current: Snapshot.nullable(),
+    lastPolledAt: z.string().nullable(),
+    lastError: z.object({ kind: z.string(), message: z.string(), at: z.string() }).nullable(),
+    consecutiveFailures: z.number().int(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Watch' });
+
+export const WatchPage = z.object({ items: z.array(WatchView), nextCursor: z.string().nullable() }).meta({ id: 'WatchPage' });
+
+export const EventView = z
+  .object({
+    specversion: z.literal('1.0'),
+    id: z.string(),
+    source: z.string(),
+    type: z.string(),
+    subject: z.string(),
+    time: z.string(),
+    sequence: z.string(),
+    datacontenttype: z.literal('application/json'),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Event', description: 'A CloudEvents 1.0 event (see the README for every type).' });
+
+export const EventPage = z.object({ items: z.array(EventView), nextCursor: z.string().nullable() }).meta({ id: 'EventPage' });
+
+export const SubscriptionView = z
+  .object({
+    id: z.string(),
+    channel: z.enum(['email', 'slack', 'webhook']),
+    address: z.string().optional(),
+    url: z.string().optional(),
+    filter: SubscriptionFilter.nullable(),
+    status: z.enum(['active', 'pending_confirmation', 'disabled']),
+    createdAt: z.string(),
+    secret: z.string().optional().meta({ description: 'Webhook signing secret (`whsec_…`): present only in the creation response.' }),
+  })
+  .meta({ id: 'Subscription' });
+
+export const SubscriptionPage = z.object({ items: z.array(SubscriptionView), nextCursor: z.string().nullable() }).meta({ id: 'SubscriptionPage' });
+
+export const TeamCreated = z
+  .object({
+    team: z.object({ id: z.string(), name: z.string(), createdAt: z.string() }),
+    token: z.string().meta({ description: 'The team’s API token. Shown once; only its hash is stored.' }),
+  })
+  .meta({ id: 'TeamCreated' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });

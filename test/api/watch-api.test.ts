@@ -1,0 +1,372 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { ADMIN_TOKEN, apiHarness } from '../support/api-harness';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+
+let dynamo: LocalDynamo;
+let simulator: UpstreamSimulator;
+let api: Awaited<ReturnType<typeof apiHarness>>;
+let teamA: string;
+let teamB: string;
+
+beforeAll(async () => {
+  [dynamo, simulator] = await Promise.all([startLocalDynamo(), startSimulator()]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo.close(), simulator.close()]);
+});
+beforeEach(async () => {
+  simulator.datasets.clear();
+  simulator.corrections.clear();
+  simulator.clearFaults();
+  simulator.resetStats();
+  simulator.putDataset('ds_1', { status: 'running', progress: { percent: 40, processed_rows: 4, total_rows: 10 } });
+  simulator.putCorrection(7, 42, { status: 'SAMPLING' });
+  api = await apiHarness(dynamo, simulator);
+  [teamA, teamB] = await Promise.all([api.createTeam('team-a'), api.createTeam('team-b')]);
+});
+
+const datasetWatch = { resource: { type: 'dataset', datasetId: 'ds_1' }, label: 'nightly eval' };
+
+describe('POST /v1/watches', () => {
+  it('creates a watch with the resource’s current state as baseline', async () => {
+    const created = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      id: expect.stringMatching(/^w_/),
+      resource: { type: 'dataset', datasetId: 'ds_1' },
+      notifyOn: ['status', 'grade'],
+      label: 'nightly eval',
+      paused: false,
+      state: 'active',
+      current: { status: 'running', progressPercent: 40 },
+    });
+  });
+
+  it('returns the existing watch when the team registers the same resource again', async () => {
+    const first = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+    const again = await api.call('POST', '/v1/watches', { token: teamA, body: { resource: datasetWatch.resource } });
+
+    expect(again.status).toBe(200);
+    expect(again.json.id).toBe(first.json.id);
+  });
+
+  it('gives another team its own watch on the same resource', async () => {
+    const a = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+    const b = await api.call('POST', '/v1/watches', { token: teamB, body: datasetWatch });
+
+    expect(b.status).toBe(201);
+    expect(b.json.id).not.toBe(a.json.id);
+  });
+
+  it('watches a correction session, notifying on status by default', async () => {
+    const created = await api.call('POST', '/v1/watches', { token: teamA, body: { resource: { type: 'correction_session', projectId: 7, correctionId: 42 } } });
+
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ notifyOn: ['status'], current: { status: 'SAMPLING', grade: null } });
+  });
+
+  it('answers 422 when the resource does not exist upstream', async () => {
+    const result = await api.call('POST', '/v1/watches', { token: teamA, body: { resource: { type: 'dataset', datasetId: 'ds_missing' } } });
+
+    expect(result.status).toBe(422);
+    expect(result.json.errors).toEqual([{ path: 'resource', message: 'The resource was not found upstream.' }]);
+  });
+
+  it('answers 503 with Retry-After when the upstream cannot be reached', async () => {
+    simulator.addFault({ path: '/api/v1/datasets/ds_1', status: 502 });
+
+    const result = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    expect(result.status).toBe(503);
+    expect(result.headers['retry-after']).toBe('30');
+    expect(result.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('answers 409 once the team has reached its watch limit', async () => {
+    api = await apiHarness(dynamo, simulator, { limits: { watchesPerTeam: 1, subscriptionsPerTeam: 50 } });
+    const token = await api.createTeam('small');
+    simulator.putDataset('ds_2');
+    await api.call('POST', '/v1/watches', { token, body: datasetWatch });
+
+    const result = await api.call('POST', '/v1/watches', { token, body: { resource: { type: 'dataset', datasetId: 'ds_2' } } });
+
+    expect(result.status).toBe(409);
+    expect(result.json.detail).toContain('limit of 1 watches');
+  });
+});
+
+describe('validation', () => {
+  it.each([
+    ['an unknown field', { ...datasetWatch, colour: 'red' }, 'colour', 'is not a known field'],
+    ['an unknown resource type', { resource: { type: 'repo', id: 'x' } }, 'resource.type', ''],
+    ['a dataset id that would break a URL', { resource: { type: 'dataset', datasetId: '../x' } }, 'resource.datasetId', 'must be 1-128 characters'],
+    ['a negative project id', { resource: { type: 'correction_session', projectId: -1, correctionId: 2 } }, 'resource.projectId', ''],
+    ['a string correction id', { resource: { type: 'correction_session', projectId: 1, correctionId: '2' } }, 'resource.correctionId', ''],
+    ['an unknown notifyOn field', { ...datasetWatch, notifyOn: ['colour'] }, 'notifyOn.0', ''],
+    ['a grade on a correction session', { resource: { type: 'correction_session', projectId: 7, correctionId: 42 }, notifyOn: ['grade'] }, 'notifyOn', 'no grade'],
+    ['a label over 100 characters', { ...datasetWatch, label: 'x'.repeat(101) }, 'label', ''],
+  ])('answers 400 naming the field for %s', async (_name, body, path, message) => {
+    const result = await api.call('POST', '/v1/watches', { token: teamA, body });
+
+    expect(result.status).toBe(400);
+    expect(result.headers['content-type']).toBe('application/problem+json');
+    expect(result.json.type).toBe('https://watchpost.dev/problems/validation-error');
+    expect(result.json.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path, message: expect.stringContaining(message) })]));
+    expect(simulator.getStats().upstreamRequests).toBe(0);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const result = await api.call('POST', '/v1/watches', { token: teamA, rawBody: '{"resource":', headers: { 'content-type': 'application/json' } });
+
+    expect(result.status).toBe(400);
+    expect(result.json.errors).toEqual([{ path: '(body)', message: 'is not valid JSON' }]);
+  });
+
+  it('answers 413 for a body over 16 KiB', async () => {
+    const result = await api.call('POST', '/v1/watches', { token: teamA, body: { ...datasetWatch, label: 'x'.repeat(17_000) } });
+
+    expect(result.status).toBe(413);
+  });
+
+  it('answers 415 for a body that is not declared JSON', async () => {
+    const result = await api.call('POST', '/v1/watches', { token: teamA, rawBody: JSON.stringify(datasetWatch), headers: { 'content-type': 'text/plain' } });
+
+    expect(result.status).toBe(415);
+  });
+
+  it('answers 404 for an unknown route and 405 with Allow for a wrong method', async () => {
+    const missing = await api.call('GET', '/v1/nothing', { token: teamA });
+    const wrong = await api.call('PUT', '/v1/watches', { token: teamA, body: {} });
+
+    expect(missing.status).toBe(404);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('POST, GET');
+  });
+
+  it('answers 400 naming the parameter for a bad limit or a forged cursor', async () => {
+    const badLimit = await api.call('GET', '/v1/watches', { token: teamA, query: { limit: '500' } });
+    const forged = await api.call('GET', '/v1/watches', { token: teamA, query: { cursor: Buffer.from('{"pk":"x"}').toString('base64url') } });
+
+    expect(badLimit.json.errors[0].path).toBe('limit');
+    expect(forged.status).toBe(400);
+    expect(forged.json.errors[0].path).toBe('cursor');
+  });
+});
+
+describe('authentication and tenancy', () => {
+  it('answers 401 without a token or with a wrong one', async () => {
+    const none = await api.call('GET', '/v1/watches');
+    const wrong = await api.call('GET', '/v1/watches', { token: 'wpt_not-a-real-token' });
+
+    expect([none.status, wrong.status]).toEqual([401, 401]);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+  });
+
+  it('shows team B a 404 for team A’s watch, its events, and refuses changes', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const read = await api.call('GET', `/v1/watches/${watch.id}`, { token: teamB });
+    const events = await api.call('GET', `/v1/watches/${watch.id}/events`, { token: teamB });
+    const patch = await api.call('PATCH', `/v1/watches/${watch.id}`, { token: teamB, body: { paused: true } });
+    const remove = await api.call('DELETE', `/v1/watches/${watch.id}`, { token: teamB });
+    const missing = await api.call('GET', '/v1/watches/w_doesnotexist0000', { token: teamB });
+
+    expect([read.status, events.status, patch.status, remove.status]).toEqual([404, 404, 404, 404]);
+    expect(read.json).toEqual({ ...missing.json, instance: read.json.instance });
+    expect((await api.call('GET', `/v1/watches/${watch.id}`, { token: teamA })).json.paused).toBe(false);
+  });
+
+  it('lists only the caller’s watches', async () => {
+    await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const listB = await api.call('GET', '/v1/watches', { token: teamB });
+
+    expect(listB.json).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('lets only the admin token create teams, and never twice by the same name', async () => {
+    const asTeam = await api.call('POST', '/v1/admin/teams', { token: teamA, body: { name: 'sneaky' } });
+    const duplicate = await api.call('POST', '/v1/admin/teams', { token: ADMIN_TOKEN, body: { name: 'team-a' } });
+    const created = await api.call('POST', '/v1/admin/teams', { token: ADMIN_TOKEN, body: { name: 'data-eng' } });
+
+    expect(asTeam.status).toBe(401);
+    expect(duplicate.status).toBe(409);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ team: { id: 'data-eng', name: 'data-eng' }, token: expect.stringMatching(/^wpt_/) });
+  });
+});
+
+describe('reading and changing watches', () => {
+  it('pages through watches with an opaque cursor', async () => {
+    for (const id of ['ds_a', 'ds_b', 'ds_c', 'ds_d', 'ds_e']) {
+      simulator.putDataset(id);
+      await api.call('POST', '/v1/watches', { token: teamA, body: { resource: { type: 'dataset', datasetId: id } } });
+    }
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await api.call('GET', '/v1/watches', { token: teamA, query: { limit: '2', ...(cursor ? { cursor } : {}) } });
+      seen.push(...page.json.items.map((w: { resource: { datasetId: string } }) => w.resource.datasetId));
+      cursor = page.json.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+
+    expect(seen.sort()).toEqual(['ds_a', 'ds_b', 'ds_c', 'ds_d', 'ds_e']);
+    expect(pages).toBe(3);
+  });
+
+  it('shows one watch with its current state, last poll time and last error', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const read = await api.call('GET', `/v1/watches/${watch.id}`, { token: teamA });
+
+    expect(read.json).toMatchObject({ id: watch.id, current: { status: 'running' }, lastPolledAt: '2026-11-23T12:00:00.000Z', lastError: null });
+  });
+
+  it('changes notifyOn and label, and pauses the watch out of polling', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const patched = await api.call('PATCH', `/v1/watches/${watch.id}`, { token: teamA, body: { notifyOn: ['grade'], label: null, paused: true } });
+    const pollable: string[] = [];
+    for await (const page of api.deps.watches.pollablePages()) pollable.push(...page.map((w) => w.watchId));
+
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ notifyOn: ['grade'], label: null, paused: true });
+    expect(pollable).not.toContain(watch.id);
+  });
+
+  it('puts a resumed watch back into polling', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+    await api.call('PATCH', `/v1/watches/${watch.id}`, { token: teamA, body: { paused: true } });
+
+    await api.call('PATCH', `/v1/watches/${watch.id}`, { token: teamA, body: { paused: false } });
+    const pollable: string[] = [];
+    for await (const page of api.deps.watches.pollablePages()) pollable.push(...page.map((w) => w.watchId));
+
+    expect(pollable).toContain(watch.id);
+  });
+
+  it('refuses an empty PATCH', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const result = await api.call('PATCH', `/v1/watches/${watch.id}`, { token: teamA, body: {} });
+
+    expect(result.status).toBe(400);
+  });
+
+  it('deletes a watch, after which the resource can be registered anew', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const removed = await api.call('DELETE', `/v1/watches/${watch.id}`, { token: teamA });
+    const gone = await api.call('GET', `/v1/watches/${watch.id}`, { token: teamA });
+    const again = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    expect([removed.status, gone.status, again.status]).toEqual([204, 404, 201]);
+    expect(again.json.id).not.toBe(watch.id);
+  });
+
+  it('lists a watch’s events newest first', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+    const stored = await api.deps.watches.getWatch(watch.id);
+    const { buildWatchEvent, EVENT_TYPES } = await import('../../lambdas/domain/events');
+    const events = [1, 2].map((version) =>
+      buildWatchEvent({ watch: stored!, version, time: new Date(`2026-11-23T12:0${version}:00Z`), type: EVENT_TYPES.changed, previous: null, current: null }),
+    );
+    await api.deps.watches.recordHistory(events, new Date('2026-11-23T12:03:00Z'));
+
+    const listed = await api.call('GET', `/v1/watches/${watch.id}/events`, { token: teamA });
+
+    expect(listed.json.items.map((e: { sequence: string }) => e.sequence)).toEqual(['2', '1']);
+  });
+});
+
+describe('subscriptions', () => {
+  it('shows a webhook’s signing secret once, at creation', async () => {
+    const created = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'webhook', url: 'https://receiver.example.com/hook' } });
+    const read = await api.call('GET', `/v1/subscriptions/${created.json.id}`, { token: teamA });
+    const listed = await api.call('GET', '/v1/subscriptions', { token: teamA });
+
+    expect(created.status).toBe(201);
+    expect(created.json.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(read.json).not.toHaveProperty('secret');
+    expect(listed.json.items[0]).not.toHaveProperty('secret');
+    expect(read.json).toMatchObject({ channel: 'webhook', url: 'https://receiver.example.com/hook', status: 'active' });
+  });
+
+  it('stores an email subscription as pending confirmation, and a filter', async () => {
+    const created = await api.call('POST', '/v1/subscriptions', {
+      token: teamA,
+      body: { channel: 'email', address: 'oncall@corp.example', filter: { resourceTypes: ['dataset'], changes: ['grade'] } },
+    });
+
+    expect(created.json).toMatchObject({ channel: 'email', address: 'oncall@corp.example', status: 'pending_confirmation', filter: { resourceTypes: ['dataset'], changes: ['grade'] } });
+    expect(created.json).not.toHaveProperty('secret');
+  });
+
+  it.each([
+    [{ channel: 'webhook', url: 'http://receiver.example.com/hook' }, 'url', 'https'],
+    [{ channel: 'webhook', url: 'https://169.254.169.254/latest/meta-data' }, 'url', 'private'],
+    [{ channel: 'webhook', url: 'http://127.0.0.1:9000/hook' }, 'url', 'https'],
+    [{ channel: 'slack', url: 'https://example.com/services/T/B/C' }, 'url', 'Slack'],
+    [{ channel: 'email', address: 'not-an-address' }, 'address', ''],
+    [{ channel: 'pager', url: 'https://x.example.com' }, 'channel', ''],
+  ])('refuses %j naming the field', async (body, path, message) => {
+    const result = await api.call('POST', '/v1/subscriptions', { token: teamA, body });
+
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({ path, message: expect.stringContaining(message) });
+  });
+
+  it('admits a loopback receiver only with the local switch', async () => {
+    api = await apiHarness(dynamo, simulator, { allowPrivateWebhooks: true });
+    const token = await api.createTeam('dev');
+
+    const created = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'webhook', url: 'http://127.0.0.1:9000/hook' } });
+
+    expect(created.status).toBe(201);
+  });
+
+  it('keeps subscriptions per team and deletes them', async () => {
+    const created = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'slack', url: 'https://hooks.slack.com/services/T0/B0/abc' } });
+
+    const asB = await api.call('GET', `/v1/subscriptions/${created.json.id}`, { token: teamB });
+    const deleteAsB = await api.call('DELETE', `/v1/subscriptions/${created.json.id}`, { token: teamB });
+    const deleted = await api.call('DELETE', `/v1/subscriptions/${created.json.id}`, { token: teamA });
+    const after = await api.call('GET', `/v1/subscriptions/${created.json.id}`, { token: teamA });
+
+    expect([asB.status, deleteAsB.status, deleted.status, after.status]).toEqual([404, 404, 204, 404]);
+  });
+
+  it('answers 409 once the team has reached its subscription limit', async () => {
+    api = await apiHarness(dynamo, simulator, { limits: { watchesPerTeam: 10, subscriptionsPerTeam: 1 } });
+    const token = await api.createTeam('small');
+    await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'email', address: 'a@corp.example' } });
+
+    const result = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'email', address: 'b@corp.example' } });
+
+    expect(result.status).toBe(409);
+  });
+});
+
+describe('errors', () => {
+  it('answers an unexpected failure with an opaque 500 and logs it', async () => {
+    api = await apiHarness(dynamo, simulator, {
+      fetcher: { fetchState: async () => { throw new Error('secret internal detail'); } },
+    });
+    const token = await api.createTeam('t');
+
+    const result = await api.call('POST', '/v1/watches', { token, body: datasetWatch });
+
+    expect(result.status).toBe(500);
+    expect(JSON.stringify(result.json)).not.toContain('secret internal detail');
+    expect(api.logger.at('error')[0]?.message).toBe('unhandled API error');
+  });
+
+  it('serves a health check without a token', async () => {
+    expect((await api.call('GET', '/healthz')).json).toEqual({ status: 'ok' });
+  });
+});

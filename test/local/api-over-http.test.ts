@@ -1,0 +1,65 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '../../lambdas/config';
+import { startLocalRuntime, type LocalRuntime } from '../../lambdas/local/runtime';
+import { captureLogger } from '../support/logger';
+
+describe('the watch API over a real socket inside the local runtime', () => {
+  let dataDir: string;
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'watchpost-api-'));
+    runtime = await startLocalRuntime({
+      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_PORT: '0', WATCHPOST_POLL_INTERVAL_SECONDS: '3600', WATCHPOST_SIMULATOR_STEP_SECONDS: '0' }),
+      logger: captureLogger(),
+      print: () => undefined,
+    });
+  });
+  afterAll(async () => {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const call = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
+    fetch(`${runtime.apiUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers: {
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    });
+
+  it('goes from a new team to its first event', async () => {
+    const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    const team = (await (await call('/v1/admin/teams', { method: 'POST', token: adminToken, body: { name: 'ml-platform' } })).json()) as { token: string };
+    const created = await call('/v1/watches', { method: 'POST', token: team.token, body: { resource: { type: 'dataset', datasetId: 'ds_demo_1' } } });
+    const watch = (await created.json()) as { id: string };
+
+    runtime.simulator?.advance('datasets/ds_demo_1');
+    await runtime.pollOnce();
+    const events = (await (await call(`/v1/watches/${watch.id}/events`, { token: team.token })).json()) as { items: unknown[] };
+
+    expect(created.status).toBe(201);
+    expect(created.headers.get('content-type')).toBe('application/json');
+    expect(events.items).toHaveLength(1);
+    expect(events.items[0]).toMatchObject({ type: 'io.watchpost.resource.changed', data: { team: 'ml-platform', changes: [{ field: 'status', from: 'pending', to: 'running' }] } });
+  });
+
+  it('answers 413 to an oversized body before reading it into memory', async () => {
+    const response = await call('/v1/watches', { method: 'POST', token: 'x', body: 'x'.repeat(20_000) });
+
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('serves the OpenAPI document and the health check', async () => {
+    const [openapi, health] = await Promise.all([call('/v1/openapi.json'), call('/healthz')]);
+
+    expect(((await openapi.json()) as { openapi: string }).openapi).toBe('3.1.0');
+    expect(health.status).toBe(200);
+  });
+});
