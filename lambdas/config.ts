@@ -48,6 +48,7 @@ export const EnvSchema = z.object({
   WATCHPOST_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
   /** Demo mode only: how often the built-in simulator moves its resources on (0 = never). */
   WATCHPOST_SIMULATOR_STEP_SECONDS: z.coerce.number().min(0).default(30),
+  WATCHPOST_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
   WATCHPOST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   WATCHPOST_ADMIN_TOKEN: optionalText,
   WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: flag,

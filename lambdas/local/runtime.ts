@@ -70,7 +70,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let simulator: UpstreamSimulator | undefined;
   let stepTimer: NodeJS.Timeout | undefined;
   if (!hasAnyCredentials(credentials)) {
-    simulator = await startSimulator();
+    simulator = await startSimulator({ port: env.WATCHPOST_SIMULATOR_PORT });
     credentials = { adaptionApiKey: SIMULATOR_DEFAULTS.adaptionApiKey, deepOpinion: { ...SIMULATOR_DEFAULTS.deepOpinion } };
     settings = {
       ...upstreamSettings(env, credentials),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../lambdas/config';
 import { startLocalRuntime, type LocalRuntime } from '../../lambdas/local/runtime';
+import { runAdminCli } from '../../lambdas/cli/admin';
 import { captureLogger } from '../support/logger';
 
 describe('the watch API over a real socket inside the local runtime', () => {
@@ -13,7 +14,7 @@ describe('the watch API over a real socket inside the local runtime', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'watchpost-api-'));
     runtime = await startLocalRuntime({
-      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_PORT: '0', WATCHPOST_POLL_INTERVAL_SECONDS: '3600', WATCHPOST_SIMULATOR_STEP_SECONDS: '0' }),
+      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_PORT: '0', WATCHPOST_SIMULATOR_PORT: '0', WATCHPOST_POLL_INTERVAL_SECONDS: '3600', WATCHPOST_SIMULATOR_STEP_SECONDS: '0' }),
       logger: captureLogger(),
       print: () => undefined,
     });
@@ -61,5 +62,43 @@ describe('the watch API over a real socket inside the local runtime', () => {
 
     expect(((await openapi.json()) as { openapi: string }).openapi).toBe('3.1.0');
     expect(health.status).toBe(200);
+  });
+});
+
+describe('the admin CLI', () => {
+  let dataDir: string;
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'watchpost-cli-'));
+    runtime = await startLocalRuntime({
+      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_PORT: '0', WATCHPOST_SIMULATOR_PORT: '0', WATCHPOST_POLL_INTERVAL_SECONDS: '3600', WATCHPOST_SIMULATOR_STEP_SECONDS: '0' }),
+      logger: captureLogger(),
+      print: () => undefined,
+    });
+  });
+  afterAll(async () => {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a team with the local admin token and prints its token once', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+
+    const code = await runAdminCli(['create-team', 'data-eng'], { env: { WATCHPOST_API_URL: runtime.apiUrl, WATCHPOST_DATA_DIR: dataDir }, out: (l) => out.push(l), err: (l) => err.push(l) });
+
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(out[1]).toMatch(/^wpt_/);
+  });
+
+  it('explains a refusal and exits non-zero', async () => {
+    const err: string[] = [];
+
+    const code = await runAdminCli(['create-team', 'x'], { env: { WATCHPOST_API_URL: runtime.apiUrl, WATCHPOST_ADMIN_TOKEN: 'wrong' }, out: () => undefined, err: (l) => err.push(l) });
+
+    expect(code).toBe(1);
+    expect(err[0]).toMatch(/^Failed \(401\)/);
   });
 });

@@ -38,7 +38,7 @@ describe('local runtime (npm start)', () => {
 
   const start = () =>
     startLocalRuntime({
-      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_POLL_INTERVAL_SECONDS: '1', WATCHPOST_SIMULATOR_STEP_SECONDS: '0', WATCHPOST_PORT: '0' }),
+      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_POLL_INTERVAL_SECONDS: '1', WATCHPOST_SIMULATOR_STEP_SECONDS: '0', WATCHPOST_PORT: '0', WATCHPOST_SIMULATOR_PORT: '0' }),
       logger: captureLogger(),
       print: (line) => printed.push(line),
     });
