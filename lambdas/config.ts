@@ -40,6 +40,12 @@ export const EnvSchema = z.object({
   WATCHPOST_TOPIC_ARN: optionalText,
   WATCHPOST_UPSTREAM_SECRET_ARN: optionalText,
   WATCHPOST_ADMIN_TOKEN_SECRET_ARN: optionalText,
+  // Delivery: optional links to a resource's page, e.g. https://app.example.com/datasets/{datasetId}
+  WATCHPOST_DATASET_LINK_TEMPLATE: optionalText,
+  WATCHPOST_CORRECTION_LINK_TEMPLATE: optionalText,
+  WATCHPOST_DELIVERY_TIMEOUT_MS: positiveInt(15_000),
+  WATCHPOST_DELIVERY_QUEUE_URL: optionalText,
+  WATCHPOST_DEAD_LETTER_QUEUE_URL: optionalText,
   // Watch API
   WATCHPOST_MAX_WATCHES_PER_TEAM: positiveInt(1000),
   WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM: positiveInt(50),
@@ -114,7 +120,10 @@ export function pollPolicy(env: Env) {
 }
 
 /** A setting the deployment must provide (the CDK stack sets these). */
-export function requireSetting(env: Env, name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN'): string {
+export function requireSetting(
+  env: Env,
+  name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN' | 'WATCHPOST_DELIVERY_QUEUE_URL' | 'WATCHPOST_DEAD_LETTER_QUEUE_URL',
+): string {
   const value = env[name];
   if (!value) throw new ConfigError([`${name}: required in AWS (set by the CDK stack)`]);
   return value;

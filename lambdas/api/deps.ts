@@ -1,4 +1,7 @@
+import type { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import type { EmailSubscriptions } from '../adapters/sns/email-subscriptions';
+import type { DeliveryService } from '../delivery/delivery-service';
 import type { TeamStore } from '../adapters/dynamo/team-store';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
 import type { Logger, ResourceFetcher } from '../domain/ports';
@@ -8,6 +11,11 @@ export interface ApiDeps {
   watches: WatchStore;
   teams: TeamStore;
   subscriptions: SubscriptionStore;
+  deliveries: DeliveryStore;
+  delivery: DeliveryService;
+  emails: EmailSubscriptions;
+  /** Channels `POST /v1/subscriptions/{id}/test` can send to from here. */
+  testableChannels: Array<'email' | 'slack' | 'webhook'>;
   fetcher: ResourceFetcher;
   logger: Logger;
   /** The operator token for /v1/admin routes; undefined disables them. */

@@ -2,7 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { adminTokenFromAws, upstreamFetcherFromAws } from '../adapters/aws-wiring';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import { SnsEmailSubscriptions } from '../adapters/sns/email-subscriptions';
+import { awsDeliveryService } from '../delivery/aws-delivery';
 import { TeamStore } from '../adapters/dynamo/team-store';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { loadEnv, requireSetting } from '../config';
@@ -24,6 +28,10 @@ const deps: ApiDeps = {
   watches: new WatchStore({ client, tableName }),
   teams: new TeamStore(client, tableName),
   subscriptions: new SubscriptionStore(client, tableName),
+  deliveries: new DeliveryStore(client, tableName),
+  delivery: awsDeliveryService(env, client, logger),
+  emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
+  testableChannels: ['slack', 'webhook'],
   fetcher,
   logger,
   adminToken: adminTokenFromAws(env),

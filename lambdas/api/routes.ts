@@ -210,6 +210,17 @@ export const ROUTES: Route[] = [
         secret: input.channel === 'webhook' ? newWebhookSecret() : undefined,
       };
       await deps.subscriptions.put(subscription);
+      if (subscription.channel === 'email') {
+        try {
+          const { status, snsSubscriptionArn } = await deps.emails.subscribe(subscription);
+          await deps.subscriptions.setStatus(team, subscription.id, status, snsSubscriptionArn ? { snsSubscriptionArn } : {});
+          subscription.status = status;
+        } catch (error) {
+          await deps.subscriptions.delete(team, subscription.id);
+          deps.logger.error('email subscription failed', { team, error: error instanceof Error ? error.message : String(error) });
+          throw problems.upstreamUnavailable('The email subscription could not be created; try again shortly.');
+        }
+      }
       return json(201, { ...subscriptionView(subscription), ...(subscription.secret ? { secret: subscription.secret } : {}) });
     },
   },
@@ -231,11 +242,27 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions/{id}',
     auth: 'team',
     summary: 'One subscription',
-    responses: { 200: ok('The subscription (never its secret).', S.SubscriptionView), 404: ok('The team has no such subscription.') },
+    responses: { 200: ok('The subscription with its delivery record (never its secret).', S.SubscriptionView), 404: ok('The team has no such subscription.') },
     handle: async ({ deps, team, params }) => {
-      const subscription = await deps.subscriptions.get(team, params.id ?? '');
-      if (!subscription) throw problems.notFound('subscription');
-      return json(200, subscriptionView(subscription));
+      const subscription = await ownSubscription(deps, team, params.id);
+      if (subscription.channel === 'email' && subscription.status === 'pending_confirmation') {
+        const status = await deps.emails.refresh(subscription);
+        if (status !== subscription.status) {
+          await deps.subscriptions.setStatus(team, subscription.id, status);
+          subscription.status = status;
+        }
+      }
+      const recentAttempts = await deps.deliveries.recentAttempts(subscription.id);
+      return json(200, {
+        ...subscriptionView(subscription),
+        delivery: {
+          delivered: subscription.deliveredCount ?? 0,
+          failedAttempts: subscription.failedCount ?? 0,
+          lastSuccessAt: subscription.lastSuccessAt ?? null,
+          lastFailureAt: subscription.lastFailureAt ?? null,
+          recentAttempts,
+        },
+      });
     },
   },
   {
@@ -245,11 +272,47 @@ export const ROUTES: Route[] = [
     summary: 'Delete a subscription',
     responses: { 204: ok('Deleted.'), 404: ok('The team has no such subscription.') },
     handle: async ({ deps, team, params }) => {
-      if (!(await deps.subscriptions.delete(team, params.id ?? ''))) throw problems.notFound('subscription');
+      const removed = await deps.subscriptions.delete(team, params.id ?? '');
+      if (!removed) throw problems.notFound('subscription');
+      if (removed.channel === 'email') await deps.emails.unsubscribe(removed);
       return noContent();
     },
   },
+  {
+    method: 'POST',
+    path: '/v1/subscriptions/{id}/test',
+    auth: 'team',
+    summary: 'Send a signed test event to a Slack or webhook subscription now',
+    responses: { 200: ok('What the receiver answered.', S.AttemptOutcomeView), 404: ok('The team has no such subscription.'), 422: ok('This channel cannot be tested from here.') },
+    handle: async ({ deps, team, params }) => {
+      const subscription = await ownSubscription(deps, team, params.id);
+      if (!deps.testableChannels.includes(subscription.channel)) {
+        throw problems.unprocessable('channel', 'Email is sent by SNS; confirm the subscription and watch your inbox instead.');
+      }
+      return json(200, await deps.delivery.sendTest(subscription));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/subscriptions/{id}/redeliver',
+    auth: 'team',
+    summary: 'Send a past event to this subscription again, with its original id',
+    body: S.RedeliverBody,
+    responses: { 200: ok('What the receiver answered.', S.AttemptOutcomeView), 404: ok('No such subscription, or it never had that event.') },
+    handle: async ({ deps, team, params, body }) => {
+      const subscription = await ownSubscription(deps, team, params.id);
+      const outcome = await deps.delivery.redeliver(subscription, (body as z.infer<typeof S.RedeliverBody>).eventId);
+      if (!outcome) throw problems.notFound('event for this subscription');
+      return json(200, outcome);
+    },
+  },
 ];
+
+async function ownSubscription(deps: ApiDeps, team: string, id: string | undefined) {
+  const subscription = id ? await deps.subscriptions.get(team, id) : undefined;
+  if (!subscription) throw problems.notFound('subscription');
+  return subscription;
+}
 
 async function ownWatch(deps: ApiDeps, team: string, watchId: string | undefined) {
   const watch = watchId ? await deps.watches.getWatch(watchId) : undefined;

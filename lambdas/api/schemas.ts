@@ -111,6 +111,16 @@ export const EventView = z
 
 export const EventPage = z.object({ items: z.array(EventView), nextCursor: z.string().nullable() }).meta({ id: 'EventPage' });
 
+const AttemptView = z
+  .object({ at: z.string(), eventId: z.string(), attempt: z.number().int(), statusCode: z.number().int().nullable(), latencyMs: z.number(), error: z.string().nullable() })
+  .meta({ id: 'DeliveryAttempt' });
+
+export const AttemptOutcomeView = z
+  .object({ ok: z.boolean(), statusCode: z.number().int().nullable(), latencyMs: z.number(), error: z.string().nullable() })
+  .meta({ id: 'AttemptOutcome' });
+
+export const RedeliverBody = z.strictObject({ eventId: z.string().min(1).max(100) }).meta({ id: 'Redeliver' });
+
 export const SubscriptionView = z
   .object({
     id: z.string(),
@@ -121,6 +131,16 @@ export const SubscriptionView = z
     status: z.enum(['active', 'pending_confirmation', 'disabled']),
     createdAt: z.string(),
     secret: z.string().optional().meta({ description: 'Webhook signing secret (`whsec_…`): present only in the creation response.' }),
+    delivery: z
+      .object({
+        delivered: z.number().int(),
+        failedAttempts: z.number().int(),
+        lastSuccessAt: z.string().nullable(),
+        lastFailureAt: z.string().nullable(),
+        recentAttempts: z.array(AttemptView),
+      })
+      .optional()
+      .meta({ description: 'Delivery counters and the last attempts (single-subscription reads only).' }),
   })
   .meta({ id: 'Subscription' });
 

@@ -26,8 +26,8 @@ export async function seedDemo(simulator: UpstreamSimulator, store: WatchStore, 
   } catch (error) {
     if (!(error instanceof TeamExistsError)) throw error;
   }
-  simulator.putDataset('ds_demo_1', { name: 'Support tickets Q4' });
-  simulator.putCorrection(1, 1, { name: 'Review of low-confidence tickets' });
+  if (!simulator.datasets.has('ds_demo_1')) simulator.putDataset('ds_demo_1', { name: 'Support tickets Q4' });
+  if (!simulator.corrections.has('1/1')) simulator.putCorrection(1, 1, { name: 'Review of low-confidence tickets' });
   let created = 0;
   for (const demo of DEMO_WATCHES) {
     if (await store.getWatch(demo.watchId)) continue;

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import { safePostJson } from '../adapters/http/safe-post';
+import { localEmailSubscriptions } from '../adapters/sns/email-subscriptions';
+import { DeliveryService } from '../delivery/delivery-service';
 import { ensureTable } from '../adapters/dynamo/table';
 import { TeamStore } from '../adapters/dynamo/team-store';
 import { WatchStore } from '../adapters/dynamo/watch-store';
@@ -16,6 +20,7 @@ import type { ApiDeps } from '../api/deps';
 import { startApiServer } from './api-server';
 import { seedDemo } from './demo';
 import { JsonlPublisher } from './jsonl-publisher';
+import { JsonlDeadLetters, MailLogSender, startRetryLoop, storedRetries } from './local-delivery';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from './simulator/simulator';
 
 export const LOCAL_TABLE = 'watchpost';
@@ -69,8 +74,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let settings = upstreamSettings(env, credentials);
   let simulator: UpstreamSimulator | undefined;
   let stepTimer: NodeJS.Timeout | undefined;
+  let saveSimulator = async (): Promise<void> => undefined;
   if (!hasAnyCredentials(credentials)) {
     simulator = await startSimulator({ port: env.WATCHPOST_SIMULATOR_PORT });
+    // The demo world persists with the watches, so a restart does not look like resources going backwards.
+    const stateFile = join(dataDir, 'simulator-state.json');
+    simulator.importState(JSON.parse(await readFile(stateFile, 'utf8').catch(() => '{}')) as Parameters<UpstreamSimulator['importState']>[0]);
+    saveSimulator = () => writeFile(stateFile, JSON.stringify(simulator?.exportState() ?? {}), 'utf8');
     credentials = { adaptionApiKey: SIMULATOR_DEFAULTS.adaptionApiKey, deepOpinion: { ...SIMULATOR_DEFAULTS.deepOpinion } };
     settings = {
       ...upstreamSettings(env, credentials),
@@ -79,7 +89,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const seeded = await seedDemo(simulator, store, teams, now(), join(dataDir, 'demo-team-token'));
     const step = env.WATCHPOST_SIMULATOR_STEP_SECONDS;
-    if (step > 0) stepTimer = setInterval(() => simulator?.advance(), step * 1000);
+    if (step > 0) {
+      stepTimer = setInterval(() => {
+        simulator?.advance();
+        void saveSimulator();
+      }, step * 1000);
+    }
     print(
       `No upstream credentials set: using the built-in simulator at ${simulator.url} with demo watches` +
         `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move every ${step || '∞'} s, so expect the first events within two minutes.`,
@@ -91,10 +106,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const publisher = new JsonlPublisher(eventsFile, print);
   const deps = { store, fetcher, publisher, logger, policy: pollPolicy(env) };
 
+  // Delivery runs in-process: every published event is fanned out at once,
+  // and stored retries are picked up by a loop (so they survive a restart).
+  const subscriptions = new SubscriptionStore(dynamoClient, LOCAL_TABLE);
+  const deliveries = new DeliveryStore(dynamoClient, LOCAL_TABLE);
+  const delivery = new DeliveryService({
+    subscriptions,
+    deliveries,
+    post: (url, body, headers) =>
+      safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS }),
+    retries: storedRetries,
+    deadLetters: new JsonlDeadLetters(join(dataDir, 'dead-letters.jsonl')),
+    channels: ['email', 'slack', 'webhook'],
+    email: new MailLogSender(join(dataDir, 'mail.log'), print),
+    links: { dataset: env.WATCHPOST_DATASET_LINK_TEMPLATE, correction_session: env.WATCHPOST_CORRECTION_LINK_TEMPLATE },
+    logger,
+    now,
+  });
+  publisher.onPublish(async (events) => {
+    for (const event of events) {
+      await delivery.deliverEvent(event).catch((error: unknown) =>
+        logger.error('local delivery failed', { eventId: event.id, error: error instanceof Error ? error.message : String(error) }),
+      );
+    }
+  });
+  const stopRetries = startRetryLoop(delivery, deliveries, now, logger);
+
   const api: ApiDeps = {
     watches: store,
     teams,
-    subscriptions: new SubscriptionStore(dynamoClient, LOCAL_TABLE),
+    subscriptions,
+    deliveries,
+    delivery,
+    emails: localEmailSubscriptions,
+    testableChannels: ['email', 'slack', 'webhook'],
     fetcher,
     logger,
     adminToken: async () => adminToken,
@@ -146,7 +191,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clearTimeout(pollTimer);
       clearInterval(stepTimer);
       await polling?.catch(() => undefined);
+      await stopRetries();
       await apiServer.close();
+      await saveSimulator();
       await simulator?.close();
       dynamoClient.destroy();
       await new Promise<void>((done) => dynamoServer.close(() => done()));

@@ -1,3 +1,4 @@
+import { GetSubscriptionAttributesCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { ADMIN_TOKEN, apiHarness } from '../support/api-harness';
@@ -305,6 +306,25 @@ describe('subscriptions', () => {
 
     expect(created.json).toMatchObject({ channel: 'email', address: 'oncall@corp.example', status: 'pending_confirmation', filter: { resourceTypes: ['dataset'], changes: ['grade'] } });
     expect(created.json).not.toHaveProperty('secret');
+  });
+
+  it('subscribes an email address on SNS with a filter policy scoped to the team', async () => {
+    await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example', filter: { watchIds: ['w_1'] } } });
+
+    const input = api.sns.commandCalls(SubscribeCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@corp.example', ReturnSubscriptionArn: true });
+    expect(JSON.parse(input?.Attributes?.FilterPolicy ?? '{}')).toEqual({ team: ['team-a'], watchId: ['w_1'] });
+  });
+
+  it('shows an email subscription as active once the recipient confirmed, and unsubscribes it on delete', async () => {
+    const { json: created } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example' } });
+    api.sns.on(GetSubscriptionAttributesCommand).resolves({ Attributes: { PendingConfirmation: 'false' } });
+
+    const read = await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA });
+    await api.call('DELETE', `/v1/subscriptions/${created.id}`, { token: teamA });
+
+    expect(read.json.status).toBe('active');
+    expect(api.sns.commandCalls(UnsubscribeCommand)[0]?.args[0].input.SubscriptionArn).toBe('arn:aws:sns:eu-west-1:123456789012:watchpost-changes:1b2c');
   });
 
   it.each([

@@ -1,4 +1,10 @@
+import { DeliveryStore } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
+import { safePostJson } from '../../lambdas/adapters/http/safe-post';
+import { GetSubscriptionAttributesCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SnsEmailSubscriptions } from '../../lambdas/adapters/sns/email-subscriptions';
+import { DeliveryService } from '../../lambdas/delivery/delivery-service';
 import { TeamStore } from '../../lambdas/adapters/dynamo/team-store';
 import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
@@ -29,10 +35,32 @@ export interface CallResult {
 export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulator, overrides: Partial<ApiDeps> = {}) {
   const tableName = await dynamo.newTable();
   const logger = captureLogger();
+  const now = () => new Date('2026-11-23T12:00:00Z');
+  const snsClient = new SNSClient({ region: 'eu-west-1' });
+  const sns = mockClient(snsClient);
+  sns.on(SubscribeCommand).resolves({ SubscriptionArn: 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes:1b2c' });
+  sns.on(GetSubscriptionAttributesCommand).resolves({ Attributes: { PendingConfirmation: 'true' } });
+  sns.on(UnsubscribeCommand).resolves({});
+  const subscriptions = new SubscriptionStore(dynamo.client, tableName);
+  const deliveries = new DeliveryStore(dynamo.client, tableName);
   const deps: ApiDeps = {
     watches: new WatchStore({ client: dynamo.client, tableName }),
     teams: new TeamStore(dynamo.client, tableName),
-    subscriptions: new SubscriptionStore(dynamo.client, tableName),
+    subscriptions,
+    deliveries,
+    delivery: new DeliveryService({
+      subscriptions,
+      deliveries,
+      post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: 2_000, allowLoopback: true }),
+      retries: { schedule: async () => undefined },
+      deadLetters: { send: async () => undefined },
+      channels: ['slack', 'webhook'],
+      links: {},
+      logger,
+      now,
+    }),
+    emails: new SnsEmailSubscriptions(snsClient, 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes'),
+    testableChannels: ['slack', 'webhook'],
     fetcher: UpstreamFetcher.create(
       {
         adaption: { baseUrl: simulator.url, apiKey: SIMULATOR_DEFAULTS.adaptionApiKey },
@@ -45,7 +73,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
     adminToken: async () => ADMIN_TOKEN,
     limits: { watchesPerTeam: 1000, subscriptionsPerTeam: 50 },
     allowPrivateWebhooks: false,
-    now: () => new Date('2026-11-23T12:00:00Z'),
+    now,
     ...overrides,
   };
 
@@ -67,5 +95,5 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
     return result.json.token as string;
   }
 
-  return { deps, logger, tableName, call, createTeam };
+  return { deps, logger, tableName, sns, call, createTeam };
 }

@@ -2,31 +2,9 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, Update
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { decodeCursor, encodeCursor, type Page } from './cursor';
 
-export type Channel = 'email' | 'slack' | 'webhook';
-export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
+import type { Subscription, SubscriptionStatus } from '../../domain/subscription';
 
-export interface SubscriptionFilter {
-  watchIds?: string[] | undefined;
-  resourceTypes?: Array<'dataset' | 'correction_session'> | undefined;
-  changes?: Array<'status' | 'grade' | 'score'> | undefined;
-}
-
-export interface Subscription {
-  id: string;
-  team: string;
-  channel: Channel;
-  /** Email address (email channel). */
-  address?: string | undefined;
-  /** Receiver URL (slack and webhook channels). */
-  url?: string | undefined;
-  filter: SubscriptionFilter | null;
-  status: SubscriptionStatus;
-  createdAt: string;
-  /** Webhook signing secret. Never leaves the service after creation. */
-  secret?: string | undefined;
-  /** SNS subscription ARN of an email subscription. */
-  snsSubscriptionArn?: string | undefined;
-}
+export type { Subscription, SubscriptionFilter, SubscriptionStatus, Channel } from '../../domain/subscription';
 
 const SUB_PREFIX = 'SUB#';
 const teamPk = (team: string) => `TEAM#${team}`;

@@ -120,6 +120,16 @@ export class UpstreamSimulator {
     return advanced;
   }
 
+  /** Every resource, to persist between runs of the demo. */
+  exportState(): { datasets: DatasetRecord[]; corrections: CorrectionRecord[] } {
+    return { datasets: [...this.datasets.values()], corrections: [...this.corrections.values()] };
+  }
+
+  importState(state: { datasets?: DatasetRecord[]; corrections?: CorrectionRecord[] }): void {
+    for (const record of state.datasets ?? []) this.datasets.set(record.dataset_id, record);
+    for (const record of state.corrections ?? []) this.corrections.set(`${record.project_id}/${record.id}`, record);
+  }
+
   addFault(fault: Fault): void {
     this.faults.push({ ...fault });
   }
@@ -280,9 +290,7 @@ export class UpstreamSimulator {
       return send(res, 204);
     }
     if (path === '/stats' && req.method === 'GET') return send(res, 200, this.getStats());
-    if (path === '/state' && req.method === 'GET') {
-      return send(res, 200, { datasets: [...this.datasets.values()], corrections: [...this.corrections.values()] });
-    }
+    if (path === '/state' && req.method === 'GET') return send(res, 200, this.exportState());
     send(res, 404, { message: 'no such control route' });
   }
 }

@@ -1,0 +1,182 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { WatchEvent } from '../../domain/events';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'abandoned';
+
+/** One event owed to one subscription. */
+export interface DeliveryRecord {
+  team: string;
+  subscriptionId: string;
+  eventId: string;
+  event: WatchEvent;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+
+export interface AttemptLog {
+  at: string;
+  eventId: string;
+  attempt: number;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+const DAY_SECONDS = 86_400;
+const subPk = (subscriptionId: string) => `SUB#${subscriptionId}`;
+
+/**
+ * Delivery state: a record per (subscription, event), keyed so that a
+ * redelivered queue message finds the record it created before; an attempt
+ * log per subscription (newest first, 30 days); and counters on the
+ * subscription item itself.
+ */
+export class DeliveryStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly retentionDays = 30,
+  ) {}
+
+  /** Creates the record unless it exists; returns the record that now stands. */
+  async createIfAbsent(record: DeliveryRecord, now: Date): Promise<{ record: DeliveryRecord; created: boolean }> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ ...this.keyOf(record.subscriptionId, record.eventId), ...toItem(record), expiresAt: this.expiry(now) }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { record, created: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(record.subscriptionId, record.eventId);
+      if (!existing) throw error;
+      return { record: existing, created: false };
+    }
+  }
+
+  async get(subscriptionId: string, eventId: string): Promise<DeliveryRecord | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: marshall(this.keyOf(subscriptionId, eventId)), ConsistentRead: true }),
+    );
+    return result.Item ? fromItem(unmarshall(result.Item)) : undefined;
+  }
+
+  /** Records an attempt: the record's new state, the attempt log, the subscription's counters. */
+  async recordAttempt(record: DeliveryRecord, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<void> {
+    if (log.eventId === record.eventId) {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(this.keyOf(record.subscriptionId, record.eventId)),
+          UpdateExpression: 'SET #status = :status, attempts = :attempts, nextAttemptAt = :next',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':status': next.status, ':attempts': next.attempts, ':next': next.nextAttemptAt }),
+        }),
+      );
+    }
+    await this.logAttempt(record.team, record.subscriptionId, log, now);
+  }
+
+  /** Appends to the attempt log and bumps the subscription's counters. */
+  async logAttempt(team: string, subscriptionId: string, log: AttemptLog, now: Date): Promise<void> {
+    const succeeded = log.statusCode !== null && log.statusCode >= 200 && log.statusCode < 300;
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: subPk(subscriptionId), sk: `ATTEMPT#${log.at}#${log.eventId}#${log.attempt}`, ...log, expiresAt: this.expiry(now) }),
+      }),
+    );
+    await this.client
+      .send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: `TEAM#${team}`, sk: `SUB#${subscriptionId}` }),
+          UpdateExpression: `ADD ${succeeded ? 'deliveredCount' : 'failedCount'} :one SET ${succeeded ? 'lastSuccessAt' : 'lastFailureAt'} = :at`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':one': 1, ':at': log.at }),
+        }),
+      )
+      .catch((error: unknown) => {
+        // The subscription was deleted meanwhile: nothing to count.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  async recentAttempts(subscriptionId: string, limit = 20): Promise<AttemptLog[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: marshall({ ':pk': subPk(subscriptionId), ':prefix': 'ATTEMPT#' }),
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => {
+      const { at, eventId, attempt, statusCode, latencyMs, error } = unmarshall(item);
+      return { at, eventId, attempt, statusCode: statusCode ?? null, latencyMs, error: error ?? null };
+    });
+  }
+
+  /**
+   * Pending deliveries due by `now`. A Scan: used by the local runtime's retry
+   * loop only; in AWS retries travel as delayed SQS messages instead.
+   */
+  async due(now: Date, limit = 100): Promise<DeliveryRecord[]> {
+    const found: DeliveryRecord[] = [];
+    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(sk, :prefix) AND #status = :pending AND nextAttemptAt <= :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':prefix': 'DELIVERY#', ':pending': 'pending', ':now': now.toISOString() }),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      found.push(...(page.Items ?? []).map((item) => fromItem(unmarshall(item))));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && found.length < limit);
+    return found.slice(0, limit);
+  }
+
+  private keyOf(subscriptionId: string, eventId: string) {
+    return { pk: subPk(subscriptionId), sk: `DELIVERY#${eventId}` };
+  }
+
+  private expiry(now: Date): number {
+    return Math.floor(now.getTime() / 1000) + this.retentionDays * DAY_SECONDS;
+  }
+}
+
+function toItem(record: DeliveryRecord): Record<string, unknown> {
+  return { ...record, event: JSON.stringify(record.event) };
+}
+
+function fromItem(item: Record<string, unknown>): DeliveryRecord {
+  return {
+    team: item.team as string,
+    subscriptionId: item.subscriptionId as string,
+    eventId: item.eventId as string,
+    event: JSON.parse(item.event as string) as WatchEvent,
+    status: item.status as DeliveryStatus,
+    attempts: Number(item.attempts),
+    nextAttemptAt: (item.nextAttemptAt as string | null) ?? null,
+    createdAt: item.createdAt as string,
+  };
+}

@@ -1,0 +1,29 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeliveryStore } from '../adapters/dynamo/delivery-store';
+import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import { safePostJson } from '../adapters/http/safe-post';
+import { SqsDeadLetters, SqsRetryScheduler } from '../adapters/sqs/sqs-delivery-queues';
+import { requireSetting, type Env } from '../config';
+import type { Logger } from '../domain/ports';
+import { DeliveryService } from './delivery-service';
+
+/** The delivery service as the AWS functions run it (delivery queue consumer and the API's test/redeliver). */
+export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Logger): DeliveryService {
+  const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
+  const sqs = new SQSClient({});
+  const now = () => new Date();
+  return new DeliveryService({
+    subscriptions: new SubscriptionStore(dynamo, tableName),
+    deliveries: new DeliveryStore(dynamo, tableName),
+    // Loopback is never a destination in AWS, whatever the environment says.
+    post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: false }),
+    retries: new SqsRetryScheduler(sqs, requireSetting(env, 'WATCHPOST_DELIVERY_QUEUE_URL'), now),
+    deadLetters: new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')),
+    // SNS emails its subscribers itself.
+    channels: ['slack', 'webhook'],
+    links: { dataset: env.WATCHPOST_DATASET_LINK_TEMPLATE, correction_session: env.WATCHPOST_CORRECTION_LINK_TEMPLATE },
+    logger,
+    now,
+  });
+}

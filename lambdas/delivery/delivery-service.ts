@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { AttemptLog, DeliveryRecord, DeliveryStore } from '../adapters/dynamo/delivery-store';
+import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import type { PostResult } from '../adapters/http/safe-post';
+import { forEachBounded } from '../domain/concurrency';
+import { retryDelayMs } from '../domain/delivery-schedule';
+import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events';
+import type { Logger } from '../domain/ports';
+import { slackMessage, type ResourceLinkTemplates } from '../domain/slack-message';
+import { matchesSubscription, type Channel, type Subscription } from '../domain/subscription';
+import type { DeadLetterSink, DeliveryRef, EmailSender, JsonPoster, RetryScheduler } from './ports';
+
+export interface DeliveryDeps {
+  subscriptions: SubscriptionStore;
+  deliveries: DeliveryStore;
+  post: JsonPoster;
+  retries: RetryScheduler;
+  deadLetters: DeadLetterSink;
+  /** Channels this process delivers itself. In AWS: slack and webhook (SNS emails directly). */
+  channels: Channel[];
+  email?: EmailSender | undefined;
+  links: ResourceLinkTemplates;
+  logger: Logger;
+  now: () => Date;
+  random?: () => number;
+}
+
+/** What an attempt came to, as the API shows it. */
+export interface AttemptOutcome {
+  ok: boolean;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+/**
+ * Delivers change events to a team's Slack and webhook subscriptions, once
+ * per (subscription, event), retrying failures on the Standard Webhooks
+ * schedule and dead-lettering what never gets through.
+ */
+export class DeliveryService {
+  private readonly random: () => number;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Fans an event out to every matching subscription of its team and tries each at once. */
+  async deliverEvent(event: WatchEvent): Promise<void> {
+    const { deps } = this;
+    const targets = (await deps.subscriptions.all(event.data.team)).filter(
+      (subscription) => subscription.status === 'active' && deps.channels.includes(subscription.channel) && matchesSubscription(event, subscription),
+    );
+    await forEachBounded(targets, 8, async (subscription) => {
+      const now = deps.now();
+      const { record, created } = await deps.deliveries.createIfAbsent(
+        { team: subscription.team, subscriptionId: subscription.id, eventId: event.id, event, status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), createdAt: now.toISOString() },
+        now,
+      );
+      // A queue message seen twice must not deliver twice: only a fresh record, or one
+      // whose attempt is due and was never made, is tried here.
+      if (!created && (record.status !== 'pending' || record.attempts > 0)) return;
+      await this.attempt(subscription, record);
+    });
+  }
+
+  /** A scheduled retry has come due (or an early wake-up of a long one). */
+  async retry(ref: DeliveryRef): Promise<void> {
+    const { deps } = this;
+    const record = await deps.deliveries.get(ref.subscriptionId, ref.eventId);
+    if (!record || record.status !== 'pending') return;
+    const dueAt = record.nextAttemptAt ? Date.parse(record.nextAttemptAt) : 0;
+    if (dueAt > deps.now().getTime() + 1_000) {
+      // Longer than a queue can delay a message: sleep again until it is due.
+      await deps.retries.schedule(ref, new Date(dueAt));
+      return;
+    }
+    const subscription = await deps.subscriptions.get(ref.team, ref.subscriptionId);
+    if (!subscription || subscription.status !== 'active') {
+      await deps.deliveries.recordAttempt(record, this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: 'subscription deleted or disabled' }), { status: 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
+      return;
+    }
+    await this.attempt(subscription, record);
+  }
+
+  /** Sends a signed test event now; no retries. */
+  async sendTest(subscription: Subscription): Promise<AttemptOutcome> {
+    const now = this.deps.now();
+    const event = {
+      ...buildWatchEvent({
+        watch: { watchId: 'test', team: subscription.team, label: 'Test notification', resource: { type: 'dataset', datasetId: 'test' } },
+        version: 0,
+        time: now,
+        type: EVENT_TYPES.test,
+        previous: null,
+        current: null,
+      }),
+      id: `evt_test_${randomUUID().replace(/-/g, '')}`,
+    };
+    const outcome = await this.send(subscription, event);
+    await this.deps.deliveries.logAttempt(subscription.team, subscription.id, { at: now.toISOString(), eventId: event.id, attempt: 1, ...pick(outcome) }, now);
+    return outcome;
+  }
+
+  /** Sends a past event again, with its original id; undefined when the subscription never had it. */
+  async redeliver(subscription: Subscription, eventId: string): Promise<AttemptOutcome | undefined> {
+    const record = await this.deps.deliveries.get(subscription.id, eventId);
+    if (!record) return undefined;
+    const outcome = await this.send(subscription, record.event);
+    const attempts = record.attempts + 1;
+    const next = outcome.ok ? { status: 'delivered' as const, attempts, nextAttemptAt: null } : { status: record.status, attempts, nextAttemptAt: record.nextAttemptAt };
+    await this.deps.deliveries.recordAttempt(record, this.log({ ...record, attempts: record.attempts }, outcome), next, this.deps.now());
+    return outcome;
+  }
+
+  private async attempt(subscription: Subscription, record: DeliveryRecord): Promise<void> {
+    const { deps } = this;
+    const outcome = await this.send(subscription, record.event);
+    const attempts = record.attempts + 1;
+    const now = deps.now();
+    const log = this.log(record, outcome);
+
+    if (outcome.ok) {
+      await deps.deliveries.recordAttempt(record, log, { status: 'delivered', attempts, nextAttemptAt: null }, now);
+      return;
+    }
+    if (outcome.statusCode === 410) {
+      // The receiver says it is gone for good: stop sending to it.
+      await deps.subscriptions.setStatus(subscription.team, subscription.id, 'disabled');
+      await deps.deliveries.recordAttempt(record, log, { status: 'abandoned', attempts, nextAttemptAt: null }, now);
+      deps.logger.warn('receiver answered 410; subscription disabled', { subscriptionId: subscription.id, team: subscription.team });
+      return;
+    }
+    const backoff = retryDelayMs(attempts, this.random);
+    if (backoff === undefined) {
+      await deps.deliveries.recordAttempt(record, log, { status: 'dead', attempts, nextAttemptAt: null }, now);
+      await deps.deadLetters.send({ ...record, attempts, status: 'dead' }, outcome.error ?? `last answer ${outcome.statusCode}`);
+      deps.logger.error('delivery dead-lettered after its last attempt', { subscriptionId: subscription.id, eventId: record.eventId, attempts });
+      return;
+    }
+    // A receiver that says when to come back (429 Retry-After) is taken at its word.
+    const delay = outcome.retryAfterMs !== undefined ? Math.max(outcome.retryAfterMs, 1_000) : backoff;
+    const at = new Date(now.getTime() + delay);
+    await deps.deliveries.recordAttempt(record, log, { status: 'pending', attempts, nextAttemptAt: at.toISOString() }, now);
+    await deps.retries.schedule({ team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId }, at);
+  }
+
+  private async send(subscription: Subscription, event: WatchEvent): Promise<AttemptOutcome & { retryAfterMs?: number }> {
+    const { deps } = this;
+    try {
+      let result: PostResult;
+      if (subscription.channel === 'webhook') {
+        const body = JSON.stringify(event);
+        result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(subscription.secret ?? '', event.id, deps.now(), body) });
+      } else if (subscription.channel === 'slack') {
+        result = await deps.post(subscription.url ?? '', JSON.stringify(slackMessage(event, deps.links)), { 'content-type': 'application/json' });
+      } else {
+        if (!deps.email) return { ok: false, statusCode: null, latencyMs: 0, error: 'email is delivered by SNS here' };
+        await deps.email.send(subscription, event);
+        result = { ok: true, statusCode: 250, latencyMs: 0 };
+      }
+      return {
+        ok: result.ok,
+        statusCode: result.statusCode ?? null,
+        latencyMs: result.latencyMs,
+        error: result.ok ? null : (result.error ?? `receiver answered ${result.statusCode}`),
+        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+      };
+    } catch (error) {
+      return { ok: false, statusCode: null, latencyMs: 0, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private log(record: DeliveryRecord, outcome: AttemptOutcome): AttemptLog {
+    return { at: this.deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, ...pick(outcome) };
+  }
+}
+
+function pick(outcome: AttemptOutcome): Pick<AttemptLog, 'statusCode' | 'latencyMs' | 'error'> {
+  return { statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error };
+}
+
+/** Standard Webhooks headers: the id receivers deduplicate on, and the signature over id.timestamp.body. */
+export function signatureHeaders(secret: string, eventId: string, now: Date, body: string): Record<string, string> {
+  return {
+    'webhook-id': eventId,
+    'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(eventId, now, body),
+  };
+}

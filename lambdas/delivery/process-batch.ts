@@ -1,0 +1,33 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { forEachBounded } from '../domain/concurrency';
+import type { WatchEvent } from '../domain/events';
+import type { Logger } from '../domain/ports';
+import type { DeliveryService } from './delivery-service';
+
+const RetryMessageSchema = z.object({ kind: z.literal('retry'), team: z.string(), subscriptionId: z.string(), eventId: z.string() });
+const CloudEventSchema = z.object({ specversion: z.literal('1.0'), id: z.string(), type: z.string(), data: z.object({ team: z.string(), watchId: z.string() }).loose() }).loose();
+
+/**
+ * One SQS batch: change events from the topic (raw delivery, so the body is
+ * the CloudEvent) and delayed retry messages. Reports the messages that
+ * failed so SQS redelivers only those; a message that keeps failing reaches
+ * the queue's dead-letter queue after its receive limit.
+ */
+export async function processDeliveryBatch(service: DeliveryService, event: SQSEvent, logger: Logger): Promise<SQSBatchResponse> {
+  const failures: string[] = [];
+  await forEachBounded(event.Records, 4, async (record) => {
+    try {
+      const body: unknown = JSON.parse(record.body);
+      const retry = RetryMessageSchema.safeParse(body);
+      if (retry.success) return await service.retry(retry.data);
+      const cloudEvent = CloudEventSchema.safeParse(body);
+      if (cloudEvent.success) return await service.deliverEvent(cloudEvent.data as unknown as WatchEvent);
+      throw new Error('message is neither a Watchpost CloudEvent nor a retry');
+    } catch (error) {
+      logger.error('delivery message failed; SQS will redeliver it', { messageId: record.messageId, error: error instanceof Error ? error.message : String(error) });
+      failures.push(record.messageId);
+    }
+  });
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}

@@ -1,0 +1,59 @@
+import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
+
+/**
+ * Templates for links to a resource's page in its provider's web app, e.g.
+ * `https://app.example.com/datasets/{datasetId}`. Neither provider documents
+ * such URLs, so there are none unless an operator configures them.
+ */
+export interface ResourceLinkTemplates {
+  dataset?: string | undefined;
+  correction_session?: string | undefined;
+}
+
+export function resourceLink(event: WatchEvent, templates: ResourceLinkTemplates): string | undefined {
+  const resource = event.data.resource;
+  const template = templates[resource.type];
+  if (!template) return undefined;
+  const values: Record<string, string> =
+    resource.type === 'dataset'
+      ? { datasetId: resource.datasetId }
+      : { projectId: String(resource.projectId), correctionId: String(resource.correctionId) };
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (values[name] !== undefined ? encodeURIComponent(values[name]) : whole));
+}
+
+function value(v: string | number | null): string {
+  return v === null ? '_none_' : `\`${String(v)}\``;
+}
+
+/**
+ * A Slack Block Kit message for an event, with a plain `text` fallback for
+ * notifications and clients that do not render blocks.
+ */
+export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {}): { text: string; blocks: unknown[] } {
+  const { data } = event;
+  const headline = eventHeadline(event);
+  const title = data.label ? `${data.label}: ${headline}` : headline;
+  const link = resourceLink(event, links);
+  const fields: Array<{ type: 'mrkdwn'; text: string }> = [{ type: 'mrkdwn', text: `*Resource*\n${link ? `<${link}|${event.subject}>` : `\`${event.subject}\``}` }];
+  for (const change of data.changes) {
+    fields.push({ type: 'mrkdwn', text: `*${change.field}*\n${value(change.from)} → ${value(change.to)}` });
+  }
+  const current = data.current;
+  if (current && !data.changes.some((c) => c.field === 'grade') && current.grade !== null) fields.push({ type: 'mrkdwn', text: `*grade*\n${value(current.grade)}` });
+  if (current && !data.changes.some((c) => c.field === 'score') && current.score !== null) fields.push({ type: 'mrkdwn', text: `*score*\n${value(current.score)}` });
+  if (data.failure) fields.push({ type: 'mrkdwn', text: `*last error*\n${data.failure.kind}: ${data.failure.message.slice(0, 200)}` });
+
+  const emoji = event.type === EVENT_TYPES.changed ? ':large_blue_circle:' : event.type === EVENT_TYPES.recovered ? ':white_check_mark:' : ':warning:';
+  return {
+    text: title,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${escapeMrkdwn(title)}*` } },
+      { type: 'section', fields: fields.slice(0, 10) },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `Watch \`${data.watchId}\` · team \`${data.team}\` · ${event.time} · event \`${event.id}\`` }] },
+    ],
+  };
+}
+
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

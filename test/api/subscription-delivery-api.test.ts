@@ -1,0 +1,70 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
+import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { apiHarness } from '../support/api-harness';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { startReceiver, type Receiver } from '../support/receiver';
+
+let dynamo: LocalDynamo;
+let simulator: UpstreamSimulator;
+let receiver: Receiver;
+let api: Awaited<ReturnType<typeof apiHarness>>;
+let token: string;
+
+beforeAll(async () => {
+  [dynamo, simulator] = await Promise.all([startLocalDynamo(), startSimulator()]);
+});
+afterAll(async () => {
+  await Promise.all([dynamo.close(), simulator.close()]);
+});
+beforeEach(async () => {
+  receiver = await startReceiver();
+  api = await apiHarness(dynamo, simulator, { allowPrivateWebhooks: true });
+  token = await api.createTeam('team-a');
+});
+afterEach(() => receiver.close());
+
+async function webhook(): Promise<string> {
+  const created = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'webhook', url: `${receiver.url}/hook` } });
+  return created.json.id as string;
+}
+
+describe('subscription delivery routes', () => {
+  it('sends a test event and shows the attempt in the subscription’s delivery record', async () => {
+    const id = await webhook();
+    receiver.answer({ status: 202 });
+
+    const sent = await api.call('POST', `/v1/subscriptions/${id}/test`, { token });
+    const read = await api.call('GET', `/v1/subscriptions/${id}`, { token });
+
+    expect(sent.json).toMatchObject({ ok: true, statusCode: 202, error: null });
+    expect(receiver.received[0]?.headers['webhook-id']).toMatch(/^evt_test_/);
+    expect(read.json.delivery).toMatchObject({ delivered: 1, failedAttempts: 0, lastSuccessAt: expect.any(String) });
+    expect(read.json.delivery.recentAttempts[0]).toMatchObject({ statusCode: 202, attempt: 1, error: null, latencyMs: expect.any(Number) });
+  });
+
+  it('refuses to test an email subscription, which SNS delivers', async () => {
+    const { json } = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'email', address: 'a@corp.example' } });
+
+    const result = await api.call('POST', `/v1/subscriptions/${json.id}/test`, { token });
+
+    expect(result.status).toBe(422);
+  });
+
+  it('redelivers an event the subscription had, and 404s one it never had', async () => {
+    const id = await webhook();
+    const event = buildWatchEvent({
+      watch: { watchId: 'w_1', team: 'team-a', label: null, resource: { type: 'dataset', datasetId: 'ds_1' } },
+      version: 1, time: new Date(), type: EVENT_TYPES.changed, previous: null, current: null,
+    });
+    await api.deps.delivery.deliverEvent(event);
+
+    const again = await api.call('POST', `/v1/subscriptions/${id}/redeliver`, { token, body: { eventId: event.id } });
+    const unknown = await api.call('POST', `/v1/subscriptions/${id}/redeliver`, { token, body: { eventId: 'evt_other' } });
+    const otherTeam = await api.call('POST', `/v1/subscriptions/${id}/redeliver`, { token: await api.createTeam('team-b'), body: { eventId: event.id } });
+
+    expect(again.json).toMatchObject({ ok: true, statusCode: 200 });
+    expect([unknown.status, otherTeam.status]).toEqual([404, 404]);
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id]);
+  });
+});

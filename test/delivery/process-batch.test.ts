@@ -1,0 +1,68 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processDeliveryBatch } from '../../lambdas/delivery/process-batch';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { deliveryHarness } from '../support/delivery-harness';
+import { startReceiver, type Receiver } from '../support/receiver';
+
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'sns', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:watchpost-delivery',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+let dynamo: LocalDynamo;
+let receiver: Receiver;
+let h: Awaited<ReturnType<typeof deliveryHarness>>;
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+afterAll(() => dynamo.close());
+beforeEach(async () => {
+  receiver = await startReceiver();
+  h = await deliveryHarness(dynamo);
+});
+afterEach(() => receiver.close());
+
+describe('the delivery queue consumer', () => {
+  it('reports only the message that failed, so one bad message does not redeliver the batch', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const event: SQSEvent = { Records: [sqsRecord('m1', JSON.stringify(h.event())), sqsRecord('m2', '{"not":"an event"}'), sqsRecord('m3', 'not json')] };
+
+    const response = await processDeliveryBatch(h.service, event, h.logger);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }]);
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('reports a message whose processing hits an infrastructure error', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const broken = await deliveryHarness({ ...dynamo, client: dynamo.client }, 'no-such-table');
+
+    const response = await processDeliveryBatch(broken.service, { Records: [sqsRecord('m1', JSON.stringify(h.event()))] }, h.logger);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+
+  it('runs a delayed retry message', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    receiver.answer({ status: 500 });
+    const event = h.event();
+    await h.service.deliverEvent(event);
+    h.advance(6_000);
+
+    const retry = JSON.stringify({ kind: 'retry', team: 'team-a', subscriptionId: subscription.id, eventId: event.id });
+    const response = await processDeliveryBatch(h.service, { Records: [sqsRecord('r1', retry)] }, h.logger);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id]);
+  });
+});

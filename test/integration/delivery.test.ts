@@ -1,0 +1,211 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { MAX_ATTEMPTS } from '../../lambdas/domain/delivery-schedule';
+import { EVENT_TYPES } from '../../lambdas/domain/events';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { deliveryHarness } from '../support/delivery-harness';
+import { startReceiver, type Receiver } from '../support/receiver';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+let dynamo: LocalDynamo;
+let receiver: Receiver;
+let h: Awaited<ReturnType<typeof deliveryHarness>>;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+afterAll(() => dynamo.close());
+beforeEach(async () => {
+  receiver = await startReceiver();
+  h = await deliveryHarness(dynamo);
+});
+afterEach(() => receiver.close());
+
+describe('webhook delivery', () => {
+  it('delivers each event exactly once, signed so a Standard Webhooks library verifies it', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, secret: SECRET });
+    const event = h.event();
+
+    await h.service.deliverEvent(event);
+    await h.service.deliverEvent(event); // the queue delivered the message twice
+
+    expect(receiver.received).toHaveLength(1);
+    const [request] = receiver.received;
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers['webhook-id']).toBe(event.id);
+    const verified = new Webhook(SECRET).verify(request?.body ?? '', {
+      'webhook-id': String(request?.headers['webhook-id']),
+      'webhook-timestamp': String(request?.headers['webhook-timestamp']),
+      'webhook-signature': String(request?.headers['webhook-signature']),
+    });
+    expect(verified).toEqual(event);
+  });
+
+  it('retries a receiver that fails twice, with the same webhook-id each time', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    receiver.answer({ status: 500 }, { status: 503 });
+    const event = h.event();
+
+    await h.service.deliverEvent(event);
+    expect(h.scheduled.map((s) => s.at.getTime() - h.now().getTime())).toEqual([5_000]);
+    h.advance(5_000);
+    await h.runDueRetries();
+    expect(h.scheduled.map((s) => s.at.getTime() - h.now().getTime())).toEqual([5 * 60_000]);
+    h.advance(5 * 60_000);
+    await h.runDueRetries();
+
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id, event.id]);
+    expect((await h.deliveries.get(subscription.id, event.id))?.status).toBe('delivered');
+    const stored = await h.subscriptions.get('team-a', subscription.id);
+    expect(stored).toMatchObject({ deliveredCount: 1, failedCount: 2 });
+    expect((await h.deliveries.recentAttempts(subscription.id)).map((a) => a.statusCode)).toEqual([200, 503, 500]);
+  });
+
+  it('disables a subscription whose receiver answers 410, and sends it nothing more', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    receiver.answer({ status: 410 });
+
+    await h.service.deliverEvent(h.event());
+    await h.service.deliverEvent(h.event());
+
+    expect(receiver.received).toHaveLength(1);
+    expect(h.scheduled).toEqual([]);
+    expect((await h.subscriptions.get('team-a', subscription.id))?.status).toBe('disabled');
+  });
+
+  it('dead-letters a delivery after its last attempt', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    receiver.answer(...Array.from({ length: MAX_ATTEMPTS }, () => ({ status: 500 })));
+    const event = h.event();
+
+    await h.service.deliverEvent(event);
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      h.advance(11 * 3_600_000);
+      await h.runDueRetries();
+    }
+
+    expect(receiver.received).toHaveLength(MAX_ATTEMPTS);
+    expect(h.deadLetters).toHaveLength(1);
+    expect(h.deadLetters[0]).toMatchObject({ record: { eventId: event.id, subscriptionId: subscription.id, attempts: MAX_ATTEMPTS }, reason: 'receiver answered 500' });
+    expect((await h.deliveries.get(subscription.id, event.id))?.status).toBe('dead');
+  });
+
+  it('sends a long backoff back to sleep when the queue wakes it early', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    receiver.answer({ status: 500 }, { status: 500 }, { status: 500 });
+    const event = h.event();
+    await h.service.deliverEvent(event);
+    h.advance(5_000);
+    await h.runDueRetries();
+    h.advance(5 * 60_000);
+    await h.runDueRetries();
+    const dueAt = (await h.deliveries.get(subscription.id, event.id))?.nextAttemptAt;
+
+    h.advance(15 * 60_000); // SQS's longest delay: 15 of the 30 minutes
+    await h.service.retry({ team: 'team-a', subscriptionId: subscription.id, eventId: event.id });
+
+    expect(receiver.received).toHaveLength(3);
+    expect(h.scheduled.at(-1)?.at.toISOString()).toBe(dueAt);
+  });
+
+  it('redelivers a past event on request with its original id', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const event = h.event();
+    await h.service.deliverEvent(event);
+
+    const outcome = await h.service.redeliver(subscription, event.id);
+    const unknown = await h.service.redeliver(subscription, 'evt_never_sent');
+
+    expect(outcome).toMatchObject({ ok: true, statusCode: 200 });
+    expect(unknown).toBeUndefined();
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id]);
+  });
+
+  it('sends a signed test event', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, secret: SECRET });
+
+    const outcome = await h.service.sendTest(subscription);
+
+    expect(outcome.ok).toBe(true);
+    const [request] = receiver.received;
+    const verified = new Webhook(SECRET).verify(request?.body ?? '', request?.headers as Record<string, string>) as { type: string };
+    expect(verified.type).toBe(EVENT_TYPES.test);
+  });
+});
+
+describe('Slack delivery', () => {
+  it('posts a Block Kit message with a plain-text fallback', async () => {
+    await h.subscribe({ channel: 'slack', url: `${receiver.url}/services/T0/B0/x` });
+
+    await h.service.deliverEvent(h.event());
+
+    const message = JSON.parse(receiver.received[0]?.body ?? '{}');
+    expect(message.text).toBe('nightly eval: dataset ds_42: running → succeeded (grade C → A)');
+    expect(message.blocks.map((b: { type: string }) => b.type)).toEqual(['section', 'section', 'context']);
+    const fields = message.blocks[1].fields.map((f: { type: string; text: string }) => f.text);
+    expect(fields).toEqual([
+      '*Resource*\n<https://app.example.com/datasets/ds_42|datasets/ds_42>',
+      '*status*\n`running` → `succeeded`',
+      '*grade*\n`C` → `A`',
+      '*score*\n`0.91`',
+    ]);
+    for (const field of message.blocks[1].fields) expect(field.type).toBe('mrkdwn');
+  });
+
+  it('waits as long as Slack’s Retry-After asks after a 429', async () => {
+    await h.subscribe({ channel: 'slack', url: `${receiver.url}/services/T0/B0/x` });
+    receiver.answer({ status: 429, headers: { 'retry-after': '42' } });
+
+    await h.service.deliverEvent(h.event());
+    h.advance(41_000);
+    await h.runDueRetries();
+    const beforeDue = receiver.received.length;
+    h.advance(1_000);
+    await h.runDueRetries();
+
+    expect(beforeDue).toBe(1);
+    expect(receiver.received).toHaveLength(2);
+  });
+});
+
+describe('matching', () => {
+  it('never sends team A’s event to team B’s subscription', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/b`, team: 'team-b' });
+
+    await h.service.deliverEvent(h.event({ team: 'team-a' }));
+
+    expect(receiver.received).toEqual([]);
+  });
+
+  it.each([
+    ['watch', { watchIds: ['w_2'] }, { watchId: 'w_2' }, { watchId: 'w_1' }],
+    ['resource type', { resourceTypes: ['correction_session' as const] }, { correction: true }, { correction: false }],
+    ['changed field', { changes: ['grade' as const] }, { changes: [{ field: 'grade' as const, from: null, to: 'B' }] }, { changes: [{ field: 'status' as const, from: 'a', to: 'b' }] }],
+  ])('filters by %s', async (_name, filter, matching, other) => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, filter });
+    const wanted = h.event(matching);
+
+    await h.service.deliverEvent(h.event(other));
+    await h.service.deliverEvent(wanted);
+
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([wanted.id]);
+  });
+
+  it('still sends lifecycle events through a changed-field filter', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, filter: { changes: ['grade'] } });
+
+    await h.service.deliverEvent(h.event({ type: EVENT_TYPES.failing, changes: [] }));
+
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('skips disabled subscriptions and email (which SNS sends itself)', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, status: 'disabled' });
+    await h.subscribe({ channel: 'email', address: 'a@corp.example' });
+
+    await h.service.deliverEvent(h.event());
+
+    expect(receiver.received).toEqual([]);
+  });
+});
