@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { InvalidCursorError } from '../adapters/dynamo/cursor';
-import { bearerToken, secretsEqual, sha256Hex } from './auth';
+import { identify } from './identify';
 import type { ApiDeps } from './deps';
 import { ApiProblem, internalErrorResponse, problemResponse, problems, type ApiRequest, type ApiResponse, type FieldProblem } from './http';
 import { ROUTES, type Route } from './routes';
@@ -57,17 +57,13 @@ async function dispatch(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse
 
 async function authenticate(deps: ApiDeps, route: Route, request: ApiRequest): Promise<string> {
   if (route.auth === 'none') return '';
-  const token = bearerToken(request.headers.authorization);
-  if (!token) throw problems.unauthorized();
+  const identity = request.identity ?? (await identify(deps, request.headers.authorization));
   if (route.auth === 'admin') {
-    const adminToken = await deps.adminToken();
-    if (!adminToken || !secretsEqual(token, adminToken)) throw problems.unauthorized();
+    if (!identity?.admin) throw problems.unauthorized();
     return '';
   }
-  // Looked up by its hash: the token itself is never compared or stored.
-  const team = await deps.teams.teamIdForTokenHash(sha256Hex(token));
-  if (!team) throw problems.unauthorized();
-  return team;
+  if (!identity?.team) throw problems.unauthorized();
+  return identity.team;
 }
 
 function parseBody(schema: z.ZodType, request: ApiRequest): unknown {

@@ -14,6 +14,7 @@ import type { FetchOutcome, ResourceFetcher } from '../domain/ports';
 import type { ResourceRef } from '../domain/resource';
 import { handleApiRequest } from './app';
 import type { ApiDeps } from './deps';
+import type { ApiRequest } from './http';
 
 const env = loadEnv(process.env);
 const logger = new Logger({ serviceName: 'watchpost-api' });
@@ -29,7 +30,8 @@ const deps: ApiDeps = {
   teams: new TeamStore(client, tableName),
   subscriptions: new SubscriptionStore(client, tableName),
   deliveries: new DeliveryStore(client, tableName),
-  delivery: awsDeliveryService(env, client, logger),
+  // Test sends and redeliveries are immediate; the API never schedules retries.
+  delivery: awsDeliveryService(env, client, logger, { queues: false }),
   emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
   testableChannels: ['slack', 'webhook'],
   fetcher,
@@ -49,6 +51,14 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value])),
     query: event.queryStringParameters ?? {},
     body,
+    identity: authorizerIdentity(event),
   });
   return { statusCode: response.status, headers: response.headers, body: response.body ?? '' };
 };
+
+/** The identity the team-token authorizer attached (its result is cached by API Gateway). */
+function authorizerIdentity(event: APIGatewayProxyEventV2): ApiRequest['identity'] {
+  const context = (event.requestContext as { authorizer?: { lambda?: { team?: unknown; admin?: unknown } } }).authorizer?.lambda;
+  if (!context) return undefined;
+  return { team: typeof context.team === 'string' && context.team ? context.team : undefined, admin: context.admin === true };
+}

@@ -11,6 +11,8 @@ export interface ApiRequest {
   query: Record<string, string | undefined>;
   /** Raw body text; undefined when there is none. */
   body: string | undefined;
+  /** Set when an API Gateway authorizer has already resolved the caller's token. */
+  identity?: { team?: string | undefined; admin: boolean } | undefined;
 }
 
 export interface ApiResponse {

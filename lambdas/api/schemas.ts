@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import 'zod-openapi';
+// Type-only: brings zod-openapi's .meta({ id }) typings into scope.
+import type {} from 'zod-openapi';
 import { ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
 
 /**

@@ -9,7 +9,7 @@ import type { Logger } from '../domain/ports';
 import { DeliveryService } from './delivery-service';
 
 /** The delivery service as the AWS functions run it (delivery queue consumer and the API's test/redeliver). */
-export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Logger): DeliveryService {
+export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Logger, options: { queues: boolean } = { queues: true }): DeliveryService {
   const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
   const sqs = new SQSClient({});
   const now = () => new Date();
@@ -18,8 +18,8 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
     deliveries: new DeliveryStore(dynamo, tableName),
     // Loopback is never a destination in AWS, whatever the environment says.
     post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: false }),
-    retries: new SqsRetryScheduler(sqs, requireSetting(env, 'WATCHPOST_DELIVERY_QUEUE_URL'), now),
-    deadLetters: new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')),
+    retries: options.queues ? new SqsRetryScheduler(sqs, requireSetting(env, 'WATCHPOST_DELIVERY_QUEUE_URL'), now) : noQueue,
+    deadLetters: options.queues ? new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')) : noQueue,
     // SNS emails its subscribers itself.
     channels: ['slack', 'webhook'],
     links: { dataset: env.WATCHPOST_DATASET_LINK_TEMPLATE, correction_session: env.WATCHPOST_CORRECTION_LINK_TEMPLATE },
@@ -27,3 +27,9 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
     now,
   });
 }
+
+/** For functions that deliver only immediately (the API) and so hold no queue permissions. */
+const noQueue = {
+  schedule: () => Promise.reject(new Error('this function does not schedule delivery retries')),
+  send: () => Promise.reject(new Error('this function does not dead-letter deliveries')),
+};

@@ -1,0 +1,121 @@
+/**
+ * Everything an operator can set for a deployment, fed from `cdk.json`
+ * context (or `-c key=value`). Validated as a whole: one error lists every
+ * problem.
+ */
+export interface WatchpostConfig {
+  /**
+   * Minutes between poll ticks.
+   * @default 1
+   */
+  readonly pollRateMinutes: number;
+  /**
+   * Poller timeout in minutes; a tick longer than this is cut off and its
+   * unfinished watches are polled on the next tick.
+   * @default 5
+   */
+  readonly pollerTimeoutMinutes: number;
+  /**
+   * Upstream requests in flight per tick.
+   * @default 16
+   */
+  readonly pollConcurrency: number;
+  /** @default https://api.deepopinion.ai */
+  readonly deepOpinionBaseUrl: string;
+  /** @default https://api.adaptionlabs.ai */
+  readonly adaptionBaseUrl: string;
+  /**
+   * Where operator alarms are emailed; none when absent (subscribe to the
+   * alarm topic yourself).
+   * @default - no email subscription
+   */
+  readonly alarmEmail?: string | undefined;
+  /** @default 1000 */
+  readonly maxWatchesPerTeam: number;
+  /** @default 50 */
+  readonly maxSubscriptionsPerTeam: number;
+  /**
+   * Steady-state requests per second the API accepts, and its burst.
+   * @default 50 and 100
+   */
+  readonly apiRateLimit: number;
+  readonly apiBurstLimit: number;
+}
+
+export const DEFAULT_CONFIG: WatchpostConfig = {
+  pollRateMinutes: 1,
+  pollerTimeoutMinutes: 5,
+  pollConcurrency: 16,
+  deepOpinionBaseUrl: 'https://api.deepopinion.ai',
+  adaptionBaseUrl: 'https://api.adaptionlabs.ai',
+  maxWatchesPerTeam: 1000,
+  maxSubscriptionsPerTeam: 50,
+  apiRateLimit: 50,
+  apiBurstLimit: 100,
+};
+
+const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
+  pollRateMinutes: 'watchpost:pollRateMinutes',
+  pollerTimeoutMinutes: 'watchpost:pollerTimeoutMinutes',
+  pollConcurrency: 'watchpost:pollConcurrency',
+  deepOpinionBaseUrl: 'watchpost:deepOpinionBaseUrl',
+  adaptionBaseUrl: 'watchpost:adaptionBaseUrl',
+  alarmEmail: 'watchpost:alarmEmail',
+  maxWatchesPerTeam: 'watchpost:maxWatchesPerTeam',
+  maxSubscriptionsPerTeam: 'watchpost:maxSubscriptionsPerTeam',
+  apiRateLimit: 'watchpost:apiRateLimit',
+  apiBurstLimit: 'watchpost:apiBurstLimit',
+};
+
+const NUMERIC: Array<keyof WatchpostConfig> = ['pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
+
+/** Reads the config from construct context; values given on the command line arrive as strings. */
+export function configFromContext(tryGetContext: (key: string) => unknown): Partial<Record<keyof WatchpostConfig, unknown>> {
+  const raw: Partial<Record<keyof WatchpostConfig, unknown>> = {};
+  for (const [field, key] of Object.entries(CONTEXT_KEYS) as Array<[keyof WatchpostConfig, string]>) {
+    const value = tryGetContext(key);
+    if (value !== undefined) raw[field] = NUMERIC.includes(field) && typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  }
+  return raw;
+}
+
+export class WatchpostConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid Watchpost configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'WatchpostConfigError';
+  }
+}
+
+/** Applies defaults and checks every field; throws one error listing all problems. */
+export function resolveConfig(input: Partial<Record<keyof WatchpostConfig, unknown>>): WatchpostConfig {
+  const config = { ...DEFAULT_CONFIG, ...stripUndefined(input) } as Record<string, unknown>;
+  const problems: string[] = [];
+  const integer = (field: keyof WatchpostConfig, min: number, max: number) => {
+    const value = config[field];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${CONTEXT_KEYS[field]}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+    }
+  };
+  integer('pollRateMinutes', 1, 1440);
+  integer('pollerTimeoutMinutes', 1, 15);
+  integer('pollConcurrency', 1, 256);
+  integer('maxWatchesPerTeam', 1, 100_000);
+  integer('maxSubscriptionsPerTeam', 1, 1000);
+  integer('apiRateLimit', 1, 10_000);
+  integer('apiBurstLimit', 1, 5_000);
+  for (const field of ['deepOpinionBaseUrl', 'adaptionBaseUrl'] as const) {
+    const value = config[field];
+    if (typeof value !== 'string' || !/^https:\/\/[^\s/]+/.test(value)) problems.push(`${CONTEXT_KEYS[field]}: must be an https URL (got ${JSON.stringify(value)})`);
+  }
+  const email = config.alarmEmail;
+  if (email !== undefined && (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))) {
+    problems.push(`${CONTEXT_KEYS.alarmEmail}: must be an email address (got ${JSON.stringify(email)})`);
+  }
+  if (problems.length > 0) throw new WatchpostConfigError(problems);
+  return config as unknown as WatchpostConfig;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+

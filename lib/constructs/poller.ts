@@ -1,0 +1,62 @@
+import { Duration } from 'aws-cdk-lib';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { NodeFunction } from './node-function';
+import type { WatchpostSecrets } from './secrets';
+import type { WatchStore } from './watch-store';
+
+export interface PollerProps {
+  readonly store: WatchStore;
+  readonly topic: Topic;
+  readonly secrets: WatchpostSecrets;
+  /** Minutes between ticks. */
+  readonly rateMinutes: number;
+  readonly timeoutMinutes: number;
+  readonly concurrency: number;
+  readonly deepOpinionBaseUrl: string;
+  readonly adaptionBaseUrl: string;
+}
+
+/**
+ * The scheduled poller. Overlapping runs are impossible: the function has a
+ * reserved concurrency of one, and a tick that finds it busy is dropped
+ * (no retries, one minute's event age) instead of queueing up behind it.
+ */
+export class Poller extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly schedule: Schedule;
+  public readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: PollerProps) {
+    super(scope, id);
+    this.timeout = Duration.minutes(props.timeoutMinutes);
+    this.function = new NodeFunction(this, 'Poller', {
+      entry: 'poller/handler.ts',
+      serviceName: 'watchpost-poller',
+      description: 'Polls watched resources and publishes their changes',
+      timeout: this.timeout,
+      memorySize: 1024,
+      reservedConcurrentExecutions: 1,
+      environment: {
+        WATCHPOST_POLL_CONCURRENCY: String(props.concurrency),
+        DEEPOPINION_BASE_URL: props.deepOpinionBaseUrl,
+        ADAPTION_BASE_URL: props.adaptionBaseUrl,
+      },
+    }).function;
+    this.function.configureAsyncInvoke({ maxEventAge: Duration.minutes(1), retryAttempts: 0 });
+
+    props.store.bind(this.function, ['Scan', 'UpdateItem', 'BatchWriteItem']);
+    this.function.addEnvironment('WATCHPOST_TOPIC_ARN', props.topic.topicArn);
+    props.topic.grantPublish(this.function);
+    props.secrets.bindUpstreamCredentials(this.function);
+
+    this.schedule = new Schedule(this, 'Schedule', {
+      schedule: ScheduleExpression.rate(Duration.minutes(props.rateMinutes)),
+      description: 'Watchpost poll tick',
+      target: new LambdaInvoke(this.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
+    });
+  }
+}

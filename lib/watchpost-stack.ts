@@ -1,0 +1,75 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { resolveConfig, type WatchpostConfig } from './config';
+import { ChangeTopic } from './constructs/change-topic';
+import { Delivery } from './constructs/delivery';
+import { Monitoring } from './constructs/monitoring';
+import { Poller } from './constructs/poller';
+import { WatchpostSecrets } from './constructs/secrets';
+import { WatchApi } from './constructs/watch-api';
+import { WatchStore } from './constructs/watch-store';
+import { acknowledgeNagFindings } from './nag-acknowledgements';
+
+export interface WatchpostStackProps extends StackProps {
+  /** Deployment settings; defaults apply to what is left out (see lib/config.ts). */
+  readonly config?: Partial<Record<keyof WatchpostConfig, unknown>>;
+}
+
+/** All of Watchpost: store, topic, poller, watch API, delivery, secrets and monitoring. */
+export class WatchpostStack extends Stack {
+  public readonly store: WatchStore;
+  public readonly changes: ChangeTopic;
+  public readonly secrets: WatchpostSecrets;
+  public readonly poller: Poller;
+  public readonly watchApi: WatchApi;
+  public readonly delivery: Delivery;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: WatchpostStackProps = {}) {
+    super(scope, id, props);
+    const config = resolveConfig(props.config ?? {});
+
+    this.store = new WatchStore(this, 'Store');
+    this.changes = new ChangeTopic(this, 'Changes');
+    this.secrets = new WatchpostSecrets(this, 'Secrets');
+    this.poller = new Poller(this, 'Poller', {
+      store: this.store,
+      topic: this.changes.topic,
+      secrets: this.secrets,
+      rateMinutes: config.pollRateMinutes,
+      timeoutMinutes: config.pollerTimeoutMinutes,
+      concurrency: config.pollConcurrency,
+      deepOpinionBaseUrl: config.deepOpinionBaseUrl,
+      adaptionBaseUrl: config.adaptionBaseUrl,
+    });
+    this.watchApi = new WatchApi(this, 'WatchApi', {
+      store: this.store,
+      topic: this.changes.topic,
+      secrets: this.secrets,
+      deepOpinionBaseUrl: config.deepOpinionBaseUrl,
+      adaptionBaseUrl: config.adaptionBaseUrl,
+      maxWatchesPerTeam: config.maxWatchesPerTeam,
+      maxSubscriptionsPerTeam: config.maxSubscriptionsPerTeam,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+    });
+    this.delivery = new Delivery(this, 'Delivery', { store: this.store, topic: this.changes.topic });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      poller: this.poller.function,
+      pollerTimeout: this.poller.timeout,
+      deliverer: this.delivery.function,
+      deadLetterQueue: this.delivery.deadLetterQueue,
+      api: this.watchApi.api,
+      key: this.changes.key,
+      alarmEmail: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.watchApi.url, description: 'Watch API base URL' });
+    new CfnOutput(this, 'UpstreamCredentialsSecret', { value: this.secrets.upstreamCredentials.secretName, description: 'Fill with the upstream credentials (JSON)' });
+    new CfnOutput(this, 'AdminTokenSecret', { value: this.secrets.adminToken.secretName, description: 'Operator token for POST /v1/admin/teams' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn, description: 'Subscribe operators here' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.delivery.deadLetterQueue.queueUrl });
+
+    acknowledgeNagFindings(this);
+  }
+}

@@ -1,0 +1,221 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig, WatchpostConfigError } from '../../lib/config';
+import { WatchpostStack } from '../../lib/watchpost-stack';
+
+/** Asset bundling is skipped here (it has its own test below) to keep these fast. */
+function synth(config: Record<string, unknown> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new WatchpostStack(app, 'Watchpost', { config, env: { account: '123456789012', region: 'eu-west-1' } });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+/** Every IAM statement attached to the role of the function whose logical id starts with `prefix`. */
+function statementsOf(template: Template, prefix: string): Statement[] {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const [, fn] = Object.entries(functions).find(([id]) => id.startsWith(prefix)) ?? [];
+  const roleId = (fn as { Properties: { Role: { 'Fn::GetAtt': [string] } } }).Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+    JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(roleId),
+  );
+  return policies.flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+
+let template: Template;
+let stack: WatchpostStack;
+beforeAll(() => {
+  ({ template, stack } = synth());
+});
+
+describe('store', () => {
+  it('is on-demand, with point-in-time recovery, TTL and both indexes, and survives stack deletion', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'pollable' }), Match.objectLike({ IndexName: 'byTeam' })],
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+      }),
+    });
+  });
+});
+
+describe('change topic and queues', () => {
+  it('encrypts the topic with a rotated key and refuses non-TLS access', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'Watchpost changes', KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('makes both queues TLS-only and encrypted, and redrives to the dead-letter queue after 5 receives', () => {
+    const policies = template.findResources('AWS::SQS::QueuePolicy');
+    const tlsOnly = Object.values(policies).filter((p) => JSON.stringify(p).includes('"aws:SecureTransport":"false"'));
+    expect(tlsOnly).toHaveLength(2);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 } });
+  });
+
+  it('fans the topic out to the delivery queue as raw CloudEvents', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
+  });
+});
+
+describe('poller', () => {
+  it('runs on Node.js 24 with reserved concurrency 1 and drops ticks it cannot take', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', ReservedConcurrentExecutions: 1, Timeout: 300 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+  });
+
+  it('is scheduled every minute by default, and at the configured rate otherwise', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)', Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }) });
+    synth({ pollRateMinutes: 5 }).template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
+  });
+
+  it('is wired to its table, topic and credentials secret, and holds no credential itself', () => {
+    const env = new Capture();
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Environment: { Variables: env } });
+    const variables = env.asObject();
+    expect(variables).toMatchObject({
+      WATCHPOST_TABLE_NAME: stack.resolve(stack.store.table.tableName),
+      WATCHPOST_TOPIC_ARN: stack.resolve(stack.changes.topic.topicArn),
+      WATCHPOST_UPSTREAM_SECRET_ARN: stack.resolve(stack.secrets.upstreamCredentials.secretArn),
+      WATCHPOST_POLL_CONCURRENCY: '16',
+    });
+    expect(Object.keys(variables)).not.toEqual(expect.arrayContaining(['ADAPTION_API_KEY']));
+    expect(Object.keys(variables).filter((k) => /TOKEN$|PASSWORD|API_KEY/.test(k))).toEqual([]);
+  });
+
+  it('may scan, update and batch-write the table, publish to the topic and read its secret; nothing else', () => {
+    const statements = statementsOf(template, 'PollerFunction');
+    expect(actionsOf(statements).filter((a) => !a.startsWith('xray:'))).toEqual(
+      ['dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey*', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish'].sort(),
+    );
+    const publish = statements.find((s) => s.Action === 'sns:Publish');
+    expect(publish?.Resource).toEqual(stack.resolve(stack.changes.topic.topicArn));
+  });
+});
+
+describe('watch API', () => {
+  it('throttles its stage and writes JSON access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('guards every route but health and the OpenAPI document with the cached team-token authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      AuthorizerResultTtlInSeconds: 300,
+      IdentitySource: ['$request.header.Authorization'],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /{proxy+}', AuthorizationType: 'CUSTOM' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /healthz', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json', AuthorizationType: 'NONE' });
+  });
+
+  it('lets the authorizer only read items and the admin token', () => {
+    expect(actionsOf(statementsOf(template, 'WatchApiAuthorizerFunction')).filter((a) => !a.startsWith('xray:'))).toEqual(
+      ['dynamodb:GetItem', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+    );
+  });
+
+  it('lets the API handler manage items and email subscriptions, but not scan, publish or use queues', () => {
+    const actions = actionsOf(statementsOf(template, 'WatchApiHandlerFunction'));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'sns:Subscribe', 'sns:Unsubscribe']));
+    expect(actions.filter((a) => ['dynamodb:Scan', 'sns:Publish'].includes(a) || a.startsWith('sqs:'))).toEqual([]);
+  });
+});
+
+describe('delivery', () => {
+  it('consumes the queue with partial batch responses', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+  });
+
+  it('may send only to its own queue and dead-letter queue, and never publish', () => {
+    const statements = statementsOf(template, 'DeliveryDelivererFunction');
+    const send = statements.filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
+    expect(send.map((s) => s.Resource)).toEqual([stack.resolve(stack.delivery.queue.queueArn), stack.resolve(stack.delivery.deadLetterQueue.queueArn)]);
+    expect(actionsOf(statements).filter((a) => a.startsWith('sns:') || a === 'dynamodb:Scan')).toEqual([]);
+  });
+});
+
+describe('monitoring', () => {
+  it.each([
+    ['poller errors', 'Errors', 1],
+    ['poller duration at 80% of its timeout', 'Duration', 240_000],
+    ['upstream credential failures', 'CredentialFailures', 1],
+    ['dead-letter queue depth', 'ApproximateNumberOfMessagesVisible', 1],
+    ['API 5xx', '5xx', 5],
+  ])('alarms on %s', (_name, metricName, threshold) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metricName, Threshold: threshold, AlarmActions: [Match.anyValue()] });
+  });
+
+  it('has a dashboard and an encrypted operator topic, emailed when configured', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'Watchpost operator alarms', KmsMasterKeyId: Match.anyValue() });
+    synth({ alarmEmail: 'oncall@corp.example' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@corp.example' });
+  });
+});
+
+describe('configuration', () => {
+  it('rejects bad props with one error listing every problem', () => {
+    let error: unknown;
+    try {
+      resolveConfig({ pollRateMinutes: 0, adaptionBaseUrl: 'http://insecure.example', alarmEmail: 'nope', pollConcurrency: 2.5 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(WatchpostConfigError);
+    expect((error as WatchpostConfigError).problems.map((p) => p.split(':')[1])).toEqual(['pollRateMinutes', 'pollConcurrency', 'adaptionBaseUrl', 'alarmEmail']);
+  });
+
+  it('reads numbers given as strings on the command line', async () => {
+    const { configFromContext } = await import('../../lib/config');
+    expect(resolveConfig(configFromContext((key) => (key === 'watchpost:pollRateMinutes' ? '3' : undefined))).pollRateMinutes).toBe(3);
+  });
+});
+
+describe('synthesis', () => {
+  it('reports no CDK warnings', () => {
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('bundles every function locally with esbuild and passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
+    const app = new App({ outdir: join(process.cwd(), 'cdk.out', 'test-synth') });
+    const bundled = new WatchpostStack(app, 'Watchpost', { env: { account: '123456789012', region: 'eu-west-1' } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    const assembly = app.synth();
+
+    const code = Object.values(Template.fromStack(bundled).findResources('AWS::Lambda::Function')).map(
+      (fn) => (fn as { Properties: { Code: { S3Key: unknown } } }).Properties.Code.S3Key,
+    );
+    const bundles = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.') && existsSync(join(assembly.directory, entry, 'index.js')));
+    expect(code).toHaveLength(4);
+    expect(bundles).toHaveLength(4);
+  }, 120_000);
+
+  it('fails synthesis when a cdk-nag finding is left unacknowledged', async () => {
+    const { Stack } = await import('aws-cdk-lib');
+    const { Queue } = await import('aws-cdk-lib/aws-sqs');
+    const app = new App({ outdir: join(process.cwd(), 'cdk.out', 'test-nag') });
+    new Queue(new Stack(app, 'Careless'), 'PlainQueue');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).toThrow();
+  });
+});
