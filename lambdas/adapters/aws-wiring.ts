@@ -5,19 +5,28 @@ import { loadUpstreamCredentials } from './secrets/upstream-secret';
 import { UpstreamFetcher } from './upstream/upstream-fetcher';
 
 /**
- * Lazily loaded, cached per Lambda container. A failed load is not cached, so
- * the next invocation tries again instead of failing until a cold start.
+ * Lazily loaded and cached per Lambda container for at most `maxAgeMs`, so a
+ * rotated secret is picked up within minutes without a redeploy. A failed
+ * load is not cached: the next invocation tries again.
  */
-export function lazily<T>(load: () => Promise<T>): () => Promise<T> {
+export function lazily<T>(load: () => Promise<T>, maxAgeMs = Number.POSITIVE_INFINITY, now: () => number = Date.now): () => Promise<T> {
   let pending: Promise<T> | undefined;
+  let loadedAt = 0;
   return () => {
-    pending ??= load().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
+    if (pending && now() - loadedAt >= maxAgeMs) pending = undefined;
+    if (!pending) {
+      loadedAt = now();
+      pending = load().catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+    }
     return pending;
   };
 }
+
+/** How long a function trusts the secret values it read. */
+export const SECRET_MAX_AGE_MS = 5 * 60_000;
 
 const secrets = lazily(async () => new SecretsManagerClient({}));
 
@@ -27,7 +36,7 @@ export function upstreamFetcherFromAws(env: Env, logger: Logger): () => Promise<
     const arn = env.WATCHPOST_UPSTREAM_SECRET_ARN;
     const credentials = arn ? await loadUpstreamCredentials(await secrets(), arn) : credentialsFromEnv(env);
     return UpstreamFetcher.create(upstreamSettings(env, credentials), logger);
-  });
+  }, SECRET_MAX_AGE_MS);
 }
 
 /** The operator token, from its own secret (a plain string). */
@@ -39,5 +48,5 @@ export function adminTokenFromAws(env: Env): () => Promise<string | undefined> {
     const token = result.SecretString?.trim();
     // A too-short token is as good as none: refuse admin calls rather than accept a guessable one.
     return token && token.length >= 32 ? token : undefined;
-  });
+  }, SECRET_MAX_AGE_MS);
 }
