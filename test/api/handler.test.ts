@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sha256Hex } from '../../lambdas/api/auth';
+import { TeamStore } from '../../lambdas/adapters/dynamo/team-store';
+import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as APIGatewayProxyEventV2;
+const ADMIN = 'admin-token-for-handler-tests-0123456789';
+
+let dynamo: LocalDynamo;
+let simulator: UpstreamSimulator;
+let tableName: string;
+
+beforeAll(async () => {
+  [dynamo, simulator] = await Promise.all([startLocalDynamo(), startSimulator()]);
+  tableName = await dynamo.newTable();
+  await new TeamStore(dynamo.client, tableName).createTeam({ id: 'ml-platform', name: 'ml-platform', createdAt: '2026-11-23T00:00:00Z' }, sha256Hex('wpt_handler_test_token'));
+  simulator.putDataset('ds_h', { status: 'running' });
+  const env: Record<string, string> = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    WATCHPOST_TABLE_NAME: tableName,
+    WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
+    WATCHPOST_ADMIN_TOKEN: ADMIN,
+    ADAPTION_BASE_URL: simulator.url,
+    ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await Promise.all([dynamo.close(), simulator.close()]);
+});
+
+describe('API Lambda handler', () => {
+  it('serves a base64 body for the team its authorizer named', async () => {
+    const { handler } = await import('../../lambdas/api/handler');
+
+    const response = await handler(fixture('api-create-watch.json'));
+
+    expect(response.statusCode).toBe(201);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(String(response.body))).toMatchObject({ resource: { datasetId: 'ds_h' }, current: { status: 'running' } });
+  });
+
+  it('refuses an admin route to a team identity even with a cached authorizer answer', async () => {
+    const { handler } = await import('../../lambdas/api/handler');
+    const event = fixture('api-create-watch.json');
+    event.rawPath = '/v1/admin/teams';
+    event.body = JSON.stringify({ name: 'sneaky' });
+    event.isBase64Encoded = false;
+
+    const response = await handler(event);
+
+    expect(response.statusCode).toBe(401);
+    expect(response.headers?.['content-type']).toBe('application/problem+json');
+  });
+});
+
+describe('team-token authorizer', () => {
+  const request = (authorization?: string) =>
+    ({ type: 'REQUEST', routeArn: 'arn', routeKey: 'ANY /{proxy+}', rawPath: '/v1/watches', headers: authorization ? { authorization } : {}, identitySource: authorization ? [authorization] : [] }) as unknown as APIGatewayRequestAuthorizerEventV2;
+
+  it('names the team a token belongs to', async () => {
+    const { handler } = await import('../../lambdas/authorizer/handler');
+
+    expect(await handler(request('Bearer wpt_handler_test_token'))).toEqual({ isAuthorized: true, context: { team: 'ml-platform', admin: false } });
+  });
+
+  it('recognises the admin token', async () => {
+    const { handler } = await import('../../lambdas/authorizer/handler');
+
+    expect(await handler(request(`Bearer ${ADMIN}`))).toEqual({ isAuthorized: true, context: { team: '', admin: true } });
+  });
+
+  it.each([[undefined], ['Bearer wpt_unknown'], ['Basic abc']])('refuses %s', async (authorization) => {
+    const { handler } = await import('../../lambdas/authorizer/handler');
+
+    expect((await handler(request(authorization))).isAuthorized).toBe(false);
+  });
+});
