@@ -1,27 +1,21 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEnv } from '../../lambdas/config';
-import { startLocalRuntime, type LocalRuntime } from '../../lambdas/local/runtime';
 import { runAdminCli } from '../../lambdas/cli/admin';
-import { captureLogger } from '../support/logger';
+import type { LocalRuntime } from '../../lambdas/local/runtime';
+import { startTestRuntime } from '../support/local-runtime';
 
 describe('the watch API over a real socket inside the local runtime', () => {
   let dataDir: string;
   let runtime: LocalRuntime;
+  let removeDataDir: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'watchpost-api-'));
-    runtime = await startLocalRuntime({
-      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_PORT: '0', WATCHPOST_SIMULATOR_PORT: '0', WATCHPOST_POLL_INTERVAL_SECONDS: '3600', WATCHPOST_SIMULATOR_STEP_SECONDS: '0' }),
-      logger: captureLogger(),
-      print: () => undefined,
-    });
+    ({ runtime, dataDir, removeDataDir } = await startTestRuntime());
   });
   afterAll(async () => {
     await runtime.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
   });
 
   const call = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
@@ -68,18 +62,14 @@ describe('the watch API over a real socket inside the local runtime', () => {
 describe('the admin CLI', () => {
   let dataDir: string;
   let runtime: LocalRuntime;
+  let removeDataDir: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'watchpost-cli-'));
-    runtime = await startLocalRuntime({
-      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_PORT: '0', WATCHPOST_SIMULATOR_PORT: '0', WATCHPOST_POLL_INTERVAL_SECONDS: '3600', WATCHPOST_SIMULATOR_STEP_SECONDS: '0' }),
-      logger: captureLogger(),
-      print: () => undefined,
-    });
+    ({ runtime, dataDir, removeDataDir } = await startTestRuntime());
   });
   afterAll(async () => {
     await runtime.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir();
   });
 
   it('creates a team with the local admin token and prints its token once', async () => {

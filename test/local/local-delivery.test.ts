@@ -3,20 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadEnv } from '../../lambdas/config';
-import { startLocalRuntime, type LocalRuntime } from '../../lambdas/local/runtime';
-import { captureLogger } from '../support/logger';
+import type { LocalRuntime } from '../../lambdas/local/runtime';
+import { eventually, startTestRuntime } from '../support/local-runtime';
 import { startReceiver, type Receiver } from '../support/receiver';
-
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('delivery inside the local runtime', () => {
   let dataDir: string;
@@ -33,20 +22,8 @@ describe('delivery inside the local runtime', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const start = (now?: () => Date) =>
-    startLocalRuntime({
-      env: loadEnv({
-        WATCHPOST_DATA_DIR: dataDir,
-        WATCHPOST_PORT: '0',
-        WATCHPOST_SIMULATOR_PORT: '0',
-        WATCHPOST_POLL_INTERVAL_SECONDS: '3600',
-        WATCHPOST_SIMULATOR_STEP_SECONDS: '0',
-        WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: '1',
-      }),
-      logger: captureLogger(),
-      print: () => undefined,
-      ...(now ? { now } : {}),
-    });
+  const start = async (now?: () => Date) =>
+    (await startTestRuntime({ dataDir, env: { WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: '1' }, ...(now ? { now } : {}) })).runtime;
 
   async function subscribe(rt: LocalRuntime, body: unknown): Promise<{ id: string; secret?: string }> {
     const token = (await readFile(join(dataDir, 'demo-team-token'), 'utf8')).trim();

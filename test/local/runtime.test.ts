@@ -2,24 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadEnv } from '../../lambdas/config';
 import type { WatchEvent } from '../../lambdas/domain/events';
-import { startLocalRuntime, type LocalRuntime } from '../../lambdas/local/runtime';
-import { captureLogger } from '../support/logger';
+import type { LocalRuntime } from '../../lambdas/local/runtime';
+import { eventually, startTestRuntime } from '../support/local-runtime';
 
 async function readEvents(file: string): Promise<WatchEvent[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as WatchEvent);
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('local runtime (npm start)', () => {
@@ -36,12 +25,8 @@ describe('local runtime (npm start)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const start = () =>
-    startLocalRuntime({
-      env: loadEnv({ WATCHPOST_DATA_DIR: dataDir, WATCHPOST_POLL_INTERVAL_SECONDS: '1', WATCHPOST_SIMULATOR_STEP_SECONDS: '0', WATCHPOST_PORT: '0', WATCHPOST_SIMULATOR_PORT: '0' }),
-      logger: captureLogger(),
-      print: (line) => printed.push(line),
-    });
+  // The interval the issue asks tests to use: any positive number works locally.
+  const start = async () => (await startTestRuntime({ dataDir, env: { WATCHPOST_POLL_INTERVAL_SECONDS: '1' }, print: (line) => printed.push(line) })).runtime;
 
   it('runs the simulator with demo watches and writes their transitions as events', async () => {
     runtime = await start();
@@ -61,15 +46,20 @@ describe('local runtime (npm start)', () => {
     expect(printed.some((line) => line.includes('[event]') && line.includes('dataset ds_demo_1: pending → running'))).toBe(true);
   });
 
-  it('keeps watches and snapshots in the data directory across a restart', async () => {
+  it('keeps watches, snapshots and the simulated world in the data directory across a restart', async () => {
     runtime = await start();
+    await runtime.pollOnce();
+    runtime.simulator?.advance('datasets/ds_demo_1');
     await runtime.pollOnce();
     await runtime.close();
 
     runtime = await start();
+    await runtime.pollOnce();
     const watch = await runtime.store.getWatch('demo-dataset');
 
-    expect(watch?.snapshot?.status).toBe('pending');
+    expect(watch?.snapshot?.status).toBe('running');
     expect(printed.filter((line) => line.includes('(2 registered)'))).toHaveLength(1);
+    // Exactly the one real transition: a restart does not look like the dataset going back.
+    expect((await readEvents(runtime.eventsFile)).map((e) => e.data.changes[0]?.to)).toEqual(['running']);
   });
 });

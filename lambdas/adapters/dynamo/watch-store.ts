@@ -115,15 +115,23 @@ export class WatchStore implements PollStore {
     throw new Error('could not register the watch: the resource guard kept changing');
   }
 
+  /** The team's watches on the byTeam index, in creation order. */
+  private teamWatchesQuery(team: string) {
+    const { teamIndex } = TABLE_LAYOUT;
+    return {
+      TableName: this.tableName,
+      IndexName: teamIndex.name,
+      KeyConditionExpression: '#tpk = :tpk AND begins_with(#tsk, :prefix)',
+      ExpressionAttributeNames: { '#tpk': teamIndex.partitionKey, '#tsk': teamIndex.sortKey },
+      ExpressionAttributeValues: marshall({ ':tpk': teamPk(team), ':prefix': 'WATCH#' }),
+    };
+  }
+
   async listByTeam(team: string, limit: number, cursor?: string): Promise<Page<Watch>> {
     const { teamIndex } = TABLE_LAYOUT;
     const result = await this.client.send(
       new QueryCommand({
-        TableName: this.tableName,
-        IndexName: teamIndex.name,
-        KeyConditionExpression: '#tpk = :tpk AND begins_with(#tsk, :prefix)',
-        ExpressionAttributeNames: { '#tpk': teamIndex.partitionKey, '#tsk': teamIndex.sortKey },
-        ExpressionAttributeValues: marshall({ ':tpk': teamPk(team), ':prefix': 'WATCH#' }),
+        ...this.teamWatchesQuery(team),
         Limit: limit,
         ExclusiveStartKey: decodeCursor(cursor, {
           attribute: teamIndex.partitionKey,
@@ -137,21 +145,10 @@ export class WatchStore implements PollStore {
 
   /** How many watches a team has (a COUNT query: reads no item data into the Lambda). */
   async countByTeam(team: string): Promise<number> {
-    const { teamIndex } = TABLE_LAYOUT;
     let count = 0;
     let startKey: Item | undefined;
     do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: teamIndex.name,
-          KeyConditionExpression: '#tpk = :tpk AND begins_with(#tsk, :prefix)',
-          ExpressionAttributeNames: { '#tpk': teamIndex.partitionKey, '#tsk': teamIndex.sortKey },
-          ExpressionAttributeValues: marshall({ ':tpk': teamPk(team), ':prefix': 'WATCH#' }),
-          Select: 'COUNT',
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const result = await this.client.send(new QueryCommand({ ...this.teamWatchesQuery(team), Select: 'COUNT', ExclusiveStartKey: startKey }));
       count += result.Count ?? 0;
       startKey = result.LastEvaluatedKey;
     } while (startKey);
