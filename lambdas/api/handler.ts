@@ -22,7 +22,15 @@ const client = new DynamoDBClient({});
 const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
 const upstream = upstreamFetcherFromAws(env, logger);
 const fetcher: ResourceFetcher = {
-  fetchState: async (resource: ResourceRef): Promise<FetchOutcome> => (await upstream()).fetchState(resource),
+  fetchState: async (resource: ResourceRef): Promise<FetchOutcome> => {
+    try {
+      return (await upstream()).fetchState(resource);
+    } catch (error) {
+      // The credentials secret could not be read: the upstream is out of reach for now (503), not a bug (500).
+      logger.error('could not load upstream credentials', { error: error instanceof Error ? error.message : String(error) });
+      return { outcome: 'failed', error: { kind: 'credentials', message: 'upstream credentials are unavailable' } };
+    }
+  },
 };
 
 const deps: ApiDeps = {
