@@ -24,7 +24,7 @@ const upstream = upstreamFetcherFromAws(env, logger);
 const fetcher: ResourceFetcher = {
   fetchState: async (resource: ResourceRef): Promise<FetchOutcome> => {
     try {
-      return (await upstream()).fetchState(resource);
+      return await (await upstream()).fetchState(resource);
     } catch (error) {
       // The credentials secret could not be read: the upstream is out of reach for now (503), not a bug (500).
       logger.error('could not load upstream credentials', { error: error instanceof Error ? error.message : String(error) });
