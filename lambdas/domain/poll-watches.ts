@@ -3,7 +3,7 @@ import { decidePoll, type PollPolicy } from './decide-poll';
 import type { WatchEvent } from './events';
 import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher } from './ports';
 import { resourceSubject } from './resource';
-import type { Watch } from './watch';
+import { isPollable, type Watch } from './watch';
 
 export interface PollDeps {
   store: PollStore;
@@ -63,6 +63,13 @@ export async function pollWatches(deps: PollDeps, now: Date): Promise<PollSummar
 
 /** Polls one watch; returns the events it now owes (new and previously unpublished). */
 async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary): Promise<WatchEvent[]> {
+  if (!isPollable(watch)) {
+    // Stays in the index only to drain what it still owes; then it leaves.
+    summary.unchanged += 1;
+    if (watch.outbox.length > 0) return watch.outbox;
+    await deps.store.retire(watch.watchId, watch.version);
+    return [];
+  }
   const fetched = await fetchSafely(deps, watch);
   const decision = decidePoll(watch, fetched, now, deps.policy);
 

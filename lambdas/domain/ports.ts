@@ -41,6 +41,11 @@ export interface PollStore {
   commit(watchId: string, expectedVersion: number, commit: WatchCommit): Promise<boolean>;
   /** Refreshes context and the poll time without changing the version; false on a version conflict. */
   refresh(watchId: string, expectedVersion: number, snapshot: Snapshot, polledAt: string): Promise<boolean>;
+  /**
+   * Takes a paused or gone watch out of the poll index, once its outbox is
+   * empty (conditional on the version, so no event enqueued meanwhile is stranded).
+   */
+  retire(watchId: string, expectedVersion: number): Promise<boolean>;
   /** Keeps published events in the watch's history (idempotent by event id). */
   recordHistory(events: WatchEvent[], now: Date): Promise<void>;
   /** Removes published events from the outbox. */

@@ -30,6 +30,11 @@ export interface Watch extends WatchIdentity {
   createdAt: string;
 }
 
+/** Whether the poller should fetch this watch's resource. */
+export function isPollable(watch: Pick<Watch, 'paused' | 'state'>): boolean {
+  return !watch.paused && watch.state === 'active';
+}
+
 export interface NewWatch {
   watchId: string;
   team: string;

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
@@ -195,7 +196,7 @@ describe('synthesis', () => {
   });
 
   it('bundles every function locally with esbuild and passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
-    const app = new App({ outdir: join(process.cwd(), 'cdk.out', 'test-synth') });
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'watchpost-synth-')) });
     const bundled = new WatchpostStack(app, 'Watchpost', { env: { account: '123456789012', region: 'eu-west-1' } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
@@ -212,7 +213,7 @@ describe('synthesis', () => {
   it('fails synthesis when a cdk-nag finding is left unacknowledged', async () => {
     const { Stack } = await import('aws-cdk-lib');
     const { Queue } = await import('aws-cdk-lib/aws-sqs');
-    const app = new App({ outdir: join(process.cwd(), 'cdk.out', 'test-nag') });
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'watchpost-nag-')) });
     new Queue(new Stack(app, 'Careless'), 'PlainQueue');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 

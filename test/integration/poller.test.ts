@@ -197,6 +197,7 @@ describe('pollWatches against DynamoDB and the upstream simulator', () => {
     simulator.datasets.delete('ds_1');
 
     await h.poll();
+    await h.poll(); // leaves the poll index once nothing is owed
     const later = await h.poll();
 
     const events = h.published();
@@ -204,6 +205,40 @@ describe('pollWatches against DynamoDB and the upstream simulator', () => {
     expect(events[0]?.data.previous?.status).toBe('running');
     expect(later.watches).toBe(0);
     expect((await h.store.getWatch(watch.watchId))?.state).toBe('gone');
+  });
+
+  it('still publishes a gone event whose first publish failed, without fetching again', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.datasets.delete('ds_1');
+    h.failNextPublish();
+
+    await h.poll();
+    simulator.resetStats();
+    await h.poll();
+
+    const types = h.published().map((e) => e.type);
+    expect(types).toEqual([EVENT_TYPES.gone, EVENT_TYPES.gone]);
+    expect(new Set(h.published().map((e) => e.id)).size).toBe(1);
+    expect(simulator.getStats().upstreamRequests).toBe(0);
+  });
+
+  it('publishes what a watch owed when it was paused, then stops polling it', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    h.failNextPublish();
+    await h.poll();
+
+    await h.store.updateSettings('team-a', watch.watchId, { paused: true });
+    await h.poll();
+    await h.poll();
+    const later = await h.poll();
+
+    expect(h.published().map((e) => e.data.changes[0]?.to)).toEqual(['succeeded', 'succeeded']);
+    expect(later.watches).toBe(0);
   });
 
   it('passes an unknown status through as an event and logs a warning', async () => {

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
 import { resourceKey } from '../../domain/resource';
-import type { Watch } from '../../domain/watch';
+import { isPollable, type Watch } from '../../domain/watch';
 import { POLL_SHARDS } from './table';
 
 export type Item = Record<string, AttributeValue>;
@@ -15,11 +15,6 @@ function pollShardOf(watchId: string): string {
   let hash = 0;
   for (const char of watchId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   return String(hash % POLL_SHARDS);
-}
-
-/** Whether the poller should see this watch (drives the sparse index). */
-export function isPollable(watch: Pick<Watch, 'paused' | 'state'>): boolean {
-  return !watch.paused && watch.state === 'active';
 }
 
 export function pollShardAttribute(watch: Pick<Watch, 'watchId' | 'paused' | 'state'>): { pollShard?: string } {

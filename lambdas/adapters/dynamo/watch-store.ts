@@ -165,20 +165,26 @@ export class WatchStore implements PollStore {
     if (!watch || watch.team !== team) return undefined;
     const next = { ...watch, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) } as Watch;
     if (settings.label === null) next.label = null;
-    const names: Record<string, string> = { '#team': 'team', '#notifyOn': 'notifyOn', '#label': 'label', '#paused': 'paused', '#pollShard': TABLE_LAYOUT.pollIndex.partitionKey };
-    const values: Record<string, unknown> = { ':team': team, ':notifyOn': next.notifyOn, ':label': next.label, ':paused': next.paused };
+    const names: Record<string, string> = {
+      '#team': 'team',
+      '#version': 'version',
+      '#notifyOn': 'notifyOn',
+      '#label': 'label',
+      '#paused': 'paused',
+    };
+    const values: Record<string, unknown> = { ':team': team, ':version': watch.version, ':notifyOn': next.notifyOn, ':label': next.label, ':paused': next.paused };
     const shard = pollShardAttribute(next).pollShard;
     let update = 'SET #notifyOn = :notifyOn, #label = :label, #paused = :paused';
-    let condition = '#team = :team';
+    // Conditional on the version read: the index decision below holds only for that state.
+    const condition = '#team = :team AND #version = :version';
     if (shard) {
       update += ', #pollShard = :shard';
+      names['#pollShard'] = TABLE_LAYOUT.pollIndex.partitionKey;
       values[':shard'] = shard;
-      // Never put a watch the poller has just marked gone back into the index.
-      names['#state'] = 'state';
-      values[':active'] = 'active';
-      condition += ' AND #state = :active';
-    } else {
+    } else if (watch.outbox.length === 0) {
+      // Out of polling now; a watch that still owes events leaves once the poller has sent them.
       update += ' REMOVE #pollShard';
+      names['#pollShard'] = TABLE_LAYOUT.pollIndex.partitionKey;
     }
     try {
       await this.client.send(
@@ -193,7 +199,7 @@ export class WatchStore implements PollStore {
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // The poller marked it gone meanwhile: apply the settings without re-indexing it.
+      // The poller moved the watch on meanwhile: decide again on what is there now.
       return this.updateSettings(team, watchId, settings);
     }
     return next;
@@ -300,15 +306,17 @@ export class WatchStore implements PollStore {
       values[`:e${index}`] = JSON.stringify(event);
       sets.push(`#outbox.#e${index} = :e${index}`);
     });
-    // A watch that is gone leaves the poll index; nothing else changes membership here.
-    const leavesIndex = commit.state !== 'active';
-    if (leavesIndex) names['#pollShard'] = TABLE_LAYOUT.pollIndex.partitionKey;
+    // A watch that is gone stays in the poll index until its outbox is drained (see retire).
+    return this.conditionalUpdate({ watchId, update: `SET ${sets.join(', ')}`, condition: '#version = :expected', names, values });
+  }
+
+  retire(watchId: string, expectedVersion: number): Promise<boolean> {
     return this.conditionalUpdate({
       watchId,
-      update: `SET ${sets.join(', ')}${leavesIndex ? ' REMOVE #pollShard' : ''}`,
+      update: 'REMOVE #pollShard',
       condition: '#version = :expected',
-      names,
-      values,
+      names: { '#pollShard': TABLE_LAYOUT.pollIndex.partitionKey, '#version': 'version' },
+      values: { ':expected': expectedVersion },
     });
   }
 
