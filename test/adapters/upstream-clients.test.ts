@@ -100,6 +100,20 @@ describe('upstream clients over HTTP', () => {
     expect(simulator.getStats().byStatus['401']).toBe(2);
   });
 
+  it('logs in again shortly before the token’s JWT exp, without waiting for a 401', async () => {
+    simulator.putCorrection(1, 2);
+    let clock = Date.now();
+    const auth = new DeepOpinionAuth({ baseUrl: simulator.url, credentials: { ...SIMULATOR_DEFAULTS.deepOpinion }, fetch, now: () => clock });
+    const client = new DeepOpinionClient({ baseUrl: simulator.url, auth, fetch, logger });
+    await client.fetchCorrectionSession({ type: 'correction_session', projectId: 1, correctionId: 2 });
+
+    clock += 3_600_000 - 30_000; // the simulator's tokens live an hour; 30 s are left
+    await client.fetchCorrectionSession({ type: 'correction_session', projectId: 1, correctionId: 2 });
+
+    expect(simulator.getStats().logins).toBe(2);
+    expect(simulator.getStats().byStatus['401']).toBeUndefined();
+  });
+
   it('reports refused login credentials as a credentials failure', async () => {
     const auth = new DeepOpinionAuth({ baseUrl: simulator.url, credentials: { email: 'x@y.z', password: 'wrong' }, fetch });
     const client = new DeepOpinionClient({ baseUrl: simulator.url, auth, fetch, logger });

@@ -1,0 +1,60 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DeliveryStore } from '../../lambdas/adapters/dynamo/delivery-store';
+import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
+import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
+import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+
+let dynamo: LocalDynamo;
+let tableName: string;
+const sqs = mockClient(SQSClient);
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  tableName = await dynamo.newTable();
+  // An https receiver on a documentation address: the handler must refuse it at delivery time
+  // (it is not reachable here), and schedule a retry rather than fail the message.
+  await new SubscriptionStore(dynamo.client, tableName).put({
+    id: 'sub_1', team: 'team-a', channel: 'webhook', url: 'https://192.0.2.10/hook', filter: null, status: 'active', createdAt: '2026-11-23T00:00:00Z', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  });
+  sqs.on(SendMessageCommand).resolves({});
+  const env: Record<string, string> = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    WATCHPOST_TABLE_NAME: tableName,
+    WATCHPOST_DELIVERY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery',
+    WATCHPOST_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+});
+afterAll(async () => {
+  sqs.restore();
+  vi.unstubAllEnvs();
+  await dynamo.close();
+});
+
+describe('delivery Lambda handler', () => {
+  it('refuses a non-public receiver, schedules the retry on its own queue, and fails no message', async () => {
+    const { handler } = await import('../../lambdas/delivery/handler');
+    const event = buildWatchEvent({
+      watch: { watchId: 'w_1', team: 'team-a', label: null, resource: { type: 'dataset', datasetId: 'ds_1' } },
+      version: 1, time: new Date(), type: EVENT_TYPES.changed, previous: null, current: null,
+    });
+    const sqsEvent = { Records: [{ messageId: 'm1', body: JSON.stringify(event) }] } as unknown as SQSEvent;
+
+    const response = await handler(sqsEvent);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const retry = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(retry?.QueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/delivery');
+    expect(retry?.DelaySeconds).toBeGreaterThanOrEqual(4);
+    expect(JSON.parse(retry?.MessageBody ?? '{}')).toEqual({ kind: 'retry', team: 'team-a', subscriptionId: 'sub_1', eventId: event.id });
+    const [attempt] = await new DeliveryStore(dynamo.client, tableName).recentAttempts('sub_1');
+    expect(attempt?.error).toBe('refused: 192.0.2.10 is not a public address');
+  });
+});
