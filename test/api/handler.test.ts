@@ -5,6 +5,7 @@ import { sha256Hex } from '../../lambdas/api/auth';
 import { TeamStore } from '../../lambdas/adapters/dynamo/team-store';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { stubLambdaEnv } from '../support/lambda-env';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as APIGatewayProxyEventV2;
 const ADMIN = 'admin-token-for-handler-tests-0123456789';
@@ -18,19 +19,13 @@ beforeAll(async () => {
   tableName = await dynamo.newTable();
   await new TeamStore(dynamo.client, tableName).createTeam({ id: 'ml-platform', name: 'ml-platform', createdAt: '2026-11-23T00:00:00Z' }, sha256Hex('wpt_handler_test_token'));
   simulator.putDataset('ds_h', { status: 'running' });
-  const env: Record<string, string> = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  stubLambdaEnv(dynamo.endpoint, {
     WATCHPOST_TABLE_NAME: tableName,
     WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
     WATCHPOST_ADMIN_TOKEN: ADMIN,
     ADAPTION_BASE_URL: simulator.url,
     ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  };
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  });
 });
 afterAll(async () => {
   vi.unstubAllEnvs();

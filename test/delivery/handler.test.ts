@@ -6,6 +6,7 @@ import { DeliveryStore } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
 import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { stubLambdaEnv } from '../support/lambda-env';
 
 let dynamo: LocalDynamo;
 let tableName: string;
@@ -20,17 +21,11 @@ beforeAll(async () => {
     id: 'sub_1', team: 'team-a', channel: 'webhook', url: 'https://192.0.2.10/hook', filter: null, status: 'active', createdAt: '2026-11-23T00:00:00Z', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   });
   sqs.on(SendMessageCommand).resolves({});
-  const env: Record<string, string> = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  stubLambdaEnv(dynamo.endpoint, {
     WATCHPOST_TABLE_NAME: tableName,
     WATCHPOST_DELIVERY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery',
     WATCHPOST_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  };
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  });
 });
 afterAll(async () => {
   sqs.restore();

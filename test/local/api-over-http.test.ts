@@ -5,19 +5,20 @@ import { runAdminCli } from '../../lambdas/cli/admin';
 import type { LocalRuntime } from '../../lambdas/local/runtime';
 import { startTestRuntime } from '../support/local-runtime';
 
+// One runtime for the file: the tests create different teams and watches.
+let dataDir: string;
+let runtime: LocalRuntime;
+let removeDataDir: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ runtime, dataDir, removeDataDir } = await startTestRuntime());
+});
+afterAll(async () => {
+  await runtime.close();
+  await removeDataDir();
+});
+
 describe('the watch API over a real socket inside the local runtime', () => {
-  let dataDir: string;
-  let runtime: LocalRuntime;
-  let removeDataDir: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ runtime, dataDir, removeDataDir } = await startTestRuntime());
-  });
-  afterAll(async () => {
-    await runtime.close();
-    await removeDataDir();
-  });
-
   const call = (path: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
     fetch(`${runtime.apiUrl}${path}`, {
       method: init.method ?? 'GET',
@@ -60,18 +61,6 @@ describe('the watch API over a real socket inside the local runtime', () => {
 });
 
 describe('the admin CLI', () => {
-  let dataDir: string;
-  let runtime: LocalRuntime;
-  let removeDataDir: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ runtime, dataDir, removeDataDir } = await startTestRuntime());
-  });
-  afterAll(async () => {
-    await runtime.close();
-    await removeDataDir();
-  });
-
   it('creates a team with the local admin token and prints its token once', async () => {
     const out: string[] = [];
     const err: string[] = [];

@@ -5,6 +5,7 @@ import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
 import { createWatch } from '../../lambdas/domain/watch';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { stubLambdaEnv } from '../support/lambda-env';
 
 let dynamo: LocalDynamo;
 let simulator: UpstreamSimulator;
@@ -28,16 +29,12 @@ describe('poller Lambda handler', () => {
     sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: PublishBatchRequestEntry[] }) => ({
       Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id })),
     }));
-    vi.stubEnv('AWS_REGION', 'eu-west-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
-    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
-    vi.stubEnv('WATCHPOST_TABLE_NAME', tableName);
-    vi.stubEnv('WATCHPOST_TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:changes');
-    vi.stubEnv('ADAPTION_BASE_URL', simulator.url);
-    vi.stubEnv('ADAPTION_API_KEY', SIMULATOR_DEFAULTS.adaptionApiKey);
-    vi.stubEnv('POWERTOOLS_DEV', 'false');
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    stubLambdaEnv(dynamo.endpoint, {
+      WATCHPOST_TABLE_NAME: tableName,
+      WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
+      ADAPTION_BASE_URL: simulator.url,
+      ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey,
+    });
     const { handler } = await import('../../lambdas/poller/handler');
 
     const baseline = await handler();
