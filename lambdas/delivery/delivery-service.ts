@@ -46,10 +46,26 @@ export class DeliveryService {
     this.random = deps.random ?? Math.random;
   }
 
+  /**
+   * A loader of team subscriptions that reads each team once: for a batch of
+   * events, most of which usually belong to a few teams.
+   */
+  subscriptionsPerTeam(): (team: string) => Promise<Subscription[]> {
+    const loaded = new Map<string, Promise<Subscription[]>>();
+    return (team) => {
+      let subscriptions = loaded.get(team);
+      if (!subscriptions) {
+        subscriptions = this.deps.subscriptions.all(team);
+        loaded.set(team, subscriptions);
+      }
+      return subscriptions;
+    };
+  }
+
   /** Fans an event out to every matching subscription of its team and tries each at once. */
-  async deliverEvent(event: WatchEvent): Promise<void> {
+  async deliverEvent(event: WatchEvent, subscriptionsOf: (team: string) => Promise<Subscription[]> = (team) => this.deps.subscriptions.all(team)): Promise<void> {
     const { deps } = this;
-    const targets = (await deps.subscriptions.all(event.data.team)).filter(
+    const targets = (await subscriptionsOf(event.data.team)).filter(
       (subscription) => subscription.status === 'active' && deps.channels.includes(subscription.channel) && matchesSubscription(event, subscription),
     );
     await forEachBounded(targets, 8, async (subscription) => {

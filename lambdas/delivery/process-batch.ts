@@ -16,13 +16,14 @@ const CloudEventSchema = z.object({ specversion: z.literal('1.0'), id: z.string(
  */
 export async function processDeliveryBatch(service: DeliveryService, event: SQSEvent, logger: Logger): Promise<SQSBatchResponse> {
   const failures: string[] = [];
+  const subscriptionsOf = service.subscriptionsPerTeam();
   await forEachBounded(event.Records, 4, async (record) => {
     try {
       const body: unknown = JSON.parse(record.body);
       const retry = RetryMessageSchema.safeParse(body);
       if (retry.success) return await service.retry(retry.data);
       const cloudEvent = CloudEventSchema.safeParse(body);
-      if (cloudEvent.success) return await service.deliverEvent(cloudEvent.data as unknown as WatchEvent);
+      if (cloudEvent.success) return await service.deliverEvent(cloudEvent.data as unknown as WatchEvent, subscriptionsOf);
       throw new Error('message is neither a Watchpost CloudEvent nor a retry');
     } catch (error) {
       logger.error('delivery message failed; SQS will redeliver it', { messageId: record.messageId, error: error instanceof Error ? error.message : String(error) });

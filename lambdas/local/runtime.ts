@@ -124,8 +124,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     now,
   });
   publisher.onPublish(async (events) => {
+    const subscriptionsOf = delivery.subscriptionsPerTeam();
     for (const event of events) {
-      await delivery.deliverEvent(event).catch((error: unknown) =>
+      await delivery.deliverEvent(event, subscriptionsOf).catch((error: unknown) =>
         logger.error('local delivery failed', { eventId: event.id, error: error instanceof Error ? error.message : String(error) }),
       );
     }

@@ -1,5 +1,5 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { processDeliveryBatch } from '../../lambdas/delivery/process-batch';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 import { deliveryHarness } from '../support/delivery-harness';
@@ -50,6 +50,17 @@ describe('the delivery queue consumer', () => {
     const response = await processDeliveryBatch(broken.service, { Records: [sqsRecord('m1', JSON.stringify(h.event()))] }, h.logger);
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+
+  it('reads a team’s subscriptions once per batch', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const reads = vi.spyOn(h.subscriptions, 'all');
+    const records = [1, 2, 3].map((n) => sqsRecord(`m${n}`, JSON.stringify(h.event())));
+
+    await processDeliveryBatch(h.service, { Records: records }, h.logger);
+
+    expect(receiver.received).toHaveLength(3);
+    expect(reads).toHaveBeenCalledTimes(1);
   });
 
   it('runs a delayed retry message', async () => {
