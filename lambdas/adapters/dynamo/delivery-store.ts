@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
+import { subscriptionKey } from './keys';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'abandoned';
 
@@ -104,7 +105,7 @@ export class DeliveryStore {
       .send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall({ pk: `TEAM#${team}`, sk: `SUB#${subscriptionId}` }),
+          Key: marshall(subscriptionKey(team, subscriptionId)),
           UpdateExpression: `ADD ${succeeded ? 'deliveredCount' : 'failedCount'} :one SET ${succeeded ? 'lastSuccessAt' : 'lastFailureAt'} = :at`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: marshall({ ':one': 1, ':at': log.at }),

@@ -1,15 +1,12 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { decodeCursor, encodeCursor, type Page } from './cursor';
-
 import type { Subscription, SubscriptionStatus } from '../../domain/subscription';
+import { decodeCursor, encodeCursor, type Page } from './cursor';
+import { subscriptionKey, SUBSCRIPTION_PREFIX, teamPk } from './keys';
 
 export type { Subscription, SubscriptionFilter, SubscriptionStatus, Channel } from '../../domain/subscription';
 
-const SUB_PREFIX = 'SUB#';
-const teamPk = (team: string) => `TEAM#${team}`;
-
-/** Subscriptions live in their team's partition: tenancy is part of the key. */
+/** Subscriptions, kept in their team's partition (see keys.ts). */
 export class SubscriptionStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -20,7 +17,7 @@ export class SubscriptionStore {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: marshall({ pk: teamPk(subscription.team), sk: `${SUB_PREFIX}${subscription.id}`, ...subscription }, { removeUndefinedValues: true }),
+        Item: marshall({ ...subscriptionKey(subscription.team, subscription.id), ...subscription }, { removeUndefinedValues: true }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -28,7 +25,7 @@ export class SubscriptionStore {
 
   async get(team: string, id: string): Promise<Subscription | undefined> {
     const result = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: teamPk(team), sk: `${SUB_PREFIX}${id}` }), ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: marshall(subscriptionKey(team, id)), ConsistentRead: true }),
     );
     return result.Item ? toSubscription(result.Item) : undefined;
   }
@@ -38,7 +35,7 @@ export class SubscriptionStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: marshall({ ':pk': teamPk(team), ':prefix': SUB_PREFIX }),
+        ExpressionAttributeValues: marshall({ ':pk': teamPk(team), ':prefix': SUBSCRIPTION_PREFIX }),
         Limit: limit,
         ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: teamPk(team), keys: ['pk', 'sk'] }),
       }),
@@ -67,7 +64,7 @@ export class SubscriptionStore {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: marshall({ pk: teamPk(team), sk: `${SUB_PREFIX}${id}` }),
+        Key: marshall(subscriptionKey(team, id)),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: Object.fromEntries([['#status', 'status'], ...Object.keys(extra).map((key) => [`#${key}`, key])]),
@@ -79,7 +76,7 @@ export class SubscriptionStore {
   /** Deletes and returns the subscription, or undefined when the team has none by that id. */
   async delete(team: string, id: string): Promise<Subscription | undefined> {
     const result = await this.client.send(
-      new DeleteItemCommand({ TableName: this.tableName, Key: marshall({ pk: teamPk(team), sk: `${SUB_PREFIX}${id}` }), ReturnValues: 'ALL_OLD' }),
+      new DeleteItemCommand({ TableName: this.tableName, Key: marshall(subscriptionKey(team, id)), ReturnValues: 'ALL_OLD' }),
     );
     return result.Attributes ? toSubscription(result.Attributes) : undefined;
   }

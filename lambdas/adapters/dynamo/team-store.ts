@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { teamPk } from './keys';
 
 export interface Team {
   id: string;
@@ -30,7 +31,7 @@ export class TeamStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ pk: `TEAM#${team.id}`, sk: 'TEAM', ...team }),
+          Item: marshall({ pk: teamPk(team.id), sk: 'TEAM', ...team }),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

@@ -3,13 +3,13 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
 import { resourceKey } from '../../domain/resource';
 import { isPollable, type Watch } from '../../domain/watch';
+import { teamPk } from './keys';
 import { POLL_SHARDS } from './table';
 
 export type Item = Record<string, AttributeValue>;
 
 export const watchPk = (watchId: string) => `WATCH#${watchId}`;
 export const WATCH_SK = 'WATCH';
-export const teamPk = (team: string) => `TEAM#${team}`;
 
 function pollShardOf(watchId: string): string {
   let hash = 0;

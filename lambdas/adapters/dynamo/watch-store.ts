@@ -19,7 +19,8 @@ import type { TrackedField } from '../../domain/resource';
 import type { Watch } from '../../domain/watch';
 import { decodeCursor, encodeCursor, type Page } from './cursor';
 import { TABLE_LAYOUT } from './table';
-import { itemToWatch, pollShardAttribute, teamPk, watchPk, watchToItem, WATCH_SK, type Item } from './watch-item';
+import { teamPk } from './keys';
+import { itemToWatch, pollShardAttribute, watchPk, watchToItem, WATCH_SK, type Item } from './watch-item';
 
 export interface WatchStoreOptions {
   client: DynamoDBClient;
