@@ -126,7 +126,7 @@ export class DeliveryService {
     const outcome = await this.send(subscription, record.event);
     const attempts = record.attempts + 1;
     const next = outcome.ok ? { status: 'delivered' as const, attempts, nextAttemptAt: null } : { status: record.status, attempts, nextAttemptAt: record.nextAttemptAt };
-    await this.deps.deliveries.recordAttempt(record, this.log({ ...record, attempts: record.attempts }, outcome), next, this.deps.now());
+    await this.deps.deliveries.recordAttempt(record, this.log(record, outcome), next, this.deps.now());
     return outcome;
   }
 

@@ -78,17 +78,15 @@ export class DeliveryStore {
 
   /** Records an attempt: the record's new state, the attempt log, the subscription's counters. */
   async recordAttempt(record: DeliveryRecord, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<void> {
-    if (log.eventId === record.eventId) {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(this.keyOf(record.subscriptionId, record.eventId)),
-          UpdateExpression: 'SET #status = :status, attempts = :attempts, nextAttemptAt = :next',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':status': next.status, ':attempts': next.attempts, ':next': next.nextAttemptAt }),
-        }),
-      );
-    }
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall(this.keyOf(record.subscriptionId, record.eventId)),
+        UpdateExpression: 'SET #status = :status, attempts = :attempts, nextAttemptAt = :next',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':status': next.status, ':attempts': next.attempts, ':next': next.nextAttemptAt }),
+      }),
+    );
     await this.logAttempt(record.team, record.subscriptionId, log, now);
   }
 
