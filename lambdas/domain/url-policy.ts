@@ -6,20 +6,25 @@ import ipaddr from 'ipaddr.js';
  * the cloud metadata service), multicast, reserved or translated ranges.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  let parsed = ipaddr.parse(address);
-  // ::ffff:10.0.0.1 reaches 10.0.0.1: judge the IPv4 address it maps.
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  }
-  return parsed.range() === 'unicast';
+  return addressRange(address) === 'unicast';
 }
 
 export function isLoopbackAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
+  return addressRange(address) === 'loopback';
+}
+
+/** Whether Watchpost may connect to this address: public, or loopback where the local switch allows it. */
+export function isAllowedDestination(address: string, policy: UrlPolicy): boolean {
+  return isPublicAddress(address) || (policy.allowLoopback && isLoopbackAddress(address));
+}
+
+/** ipaddr.js's range name (`unicast`, `private`, `loopback`, …), or undefined for a non-address. */
+function addressRange(address: string): string | undefined {
+  if (!ipaddr.isValid(address)) return undefined;
   let parsed = ipaddr.parse(address);
+  // ::ffff:10.0.0.1 reaches 10.0.0.1: judge the IPv4 address it maps.
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  return parsed.range() === 'loopback';
+  return parsed.range();
 }
 
 /** Host names that only ever mean something inside a network. */

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { isLoopbackAddress, isPublicAddress } from '../../domain/url-policy';
+import { isAllowedDestination } from '../../domain/url-policy';
 import { parseRetryAfter } from './retrying-fetch';
 
 /**
@@ -46,7 +46,7 @@ export class RefusedDestinationError extends Error {
 export function safePostJson(rawUrl: string, body: string, headers: Record<string, string>, options: SafePostOptions): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const allowed = (address: string) => isPublicAddress(address) || (options.allowLoopback && isLoopbackAddress(address));
+  const allowed = (address: string) => isAllowedDestination(address, options);
 
   let url: URL;
   try {
