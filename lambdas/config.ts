@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeepOpinionCredentials } from './adapters/upstream/deepopinion-auth';
 import type { UpstreamSettings } from './adapters/upstream/upstream-fetcher';
+import type { ResourceLinkTemplates } from './domain/slack-message';
 
 /**
  * Every environment variable Watchpost reads, in one schema. Parsing reports
@@ -109,6 +110,11 @@ export function upstreamSettings(env: Env, credentials: UpstreamCredentials): Up
     deepOpinion: { baseUrl: env.DEEPOPINION_BASE_URL, credentials: credentials.deepOpinion },
     retry: { maxAttempts: env.WATCHPOST_UPSTREAM_MAX_ATTEMPTS, baseDelayMs: 250, maxDelayMs: 5_000, timeoutMs: env.WATCHPOST_UPSTREAM_TIMEOUT_MS },
   };
+}
+
+/** Links to a resource's page in Slack messages, by resource type. */
+export function linkTemplates(env: Env): ResourceLinkTemplates {
+  return { dataset: env.WATCHPOST_DATASET_LINK_TEMPLATE, correction_session: env.WATCHPOST_CORRECTION_LINK_TEMPLATE };
 }
 
 export function pollPolicy(env: Env) {

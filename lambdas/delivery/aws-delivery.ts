@@ -4,7 +4,7 @@ import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { safePostJson } from '../adapters/http/safe-post';
 import { SqsDeadLetters, SqsRetryScheduler } from '../adapters/sqs/sqs-delivery-queues';
-import { requireSetting, type Env } from '../config';
+import { linkTemplates, requireSetting, type Env } from '../config';
 import type { Logger } from '../domain/ports';
 import { DeliveryService } from './delivery-service';
 
@@ -22,7 +22,7 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
     deadLetters: options.queues ? new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')) : noQueue,
     // SNS emails its subscribers itself.
     channels: ['slack', 'webhook'],
-    links: { dataset: env.WATCHPOST_DATASET_LINK_TEMPLATE, correction_session: env.WATCHPOST_CORRECTION_LINK_TEMPLATE },
+    links: linkTemplates(env),
     logger,
     now,
   });

@@ -12,7 +12,7 @@ import { ensureTable } from '../adapters/dynamo/table';
 import { TeamStore } from '../adapters/dynamo/team-store';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
-import { credentialsFromEnv, hasAnyCredentials, pollPolicy, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, upstreamSettings, type Env } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 import type { Logger } from '../domain/ports';
 import { newTeamToken } from '../api/auth';
@@ -119,7 +119,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     deadLetters: new JsonlDeadLetters(join(dataDir, 'dead-letters.jsonl')),
     channels: ['email', 'slack', 'webhook'],
     email: new MailLogSender(join(dataDir, 'mail.log'), print),
-    links: { dataset: env.WATCHPOST_DATASET_LINK_TEMPLATE, correction_session: env.WATCHPOST_CORRECTION_LINK_TEMPLATE },
+    links: linkTemplates(env),
     logger,
     now,
   });
