@@ -3,6 +3,7 @@ import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import type { EmailSubscriptions } from '../adapters/sns/email-subscriptions';
 import type { DeliveryService } from '../delivery/delivery-service';
 import type { TeamStore } from '../adapters/dynamo/team-store';
+import type { TeamQuota } from '../adapters/dynamo/team-quota';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
 import type { Logger, ResourceFetcher } from '../domain/ports';
 
@@ -21,6 +22,8 @@ export interface ApiDeps {
   /** The operator token for /v1/admin routes; undefined disables them. */
   adminToken: () => Promise<string | undefined>;
   limits: { watchesPerTeam: number; subscriptionsPerTeam: number };
+  /** Exact per-team limits (conditional counters). */
+  quota: TeamQuota;
   /** Local development only: admit http:// receivers on loopback. */
   allowPrivateWebhooks: boolean;
   now: () => Date;

@@ -8,6 +8,7 @@ import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { SnsEmailSubscriptions } from '../adapters/sns/email-subscriptions';
 import { awsDeliveryService } from '../delivery/aws-delivery';
 import { TeamStore } from '../adapters/dynamo/team-store';
+import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { loadEnv, requireSetting } from '../config';
 import type { FetchOutcome, ResourceFetcher } from '../domain/ports';
@@ -46,6 +47,7 @@ const deps: ApiDeps = {
   logger,
   adminToken: adminTokenFromAws(env),
   limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },
+  quota: TeamQuota.forTable(client, tableName),
   // The loopback switch is for laptops only; in AWS it never applies.
   allowPrivateWebhooks: false,
   now: () => new Date(),

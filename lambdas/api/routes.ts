@@ -1,9 +1,8 @@
 import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
-import { resourceKey } from '../domain/resource';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
-import { createWatch } from '../domain/watch';
+import { createWatch, watchIdFor } from '../domain/watch';
 import { newId, newTeamToken, newWebhookSecret, sha256Hex } from './auth';
 import type { ApiDeps } from './deps';
 import { json, noContent, problems, type ApiResponse } from './http';
@@ -94,25 +93,35 @@ export const ROUTES: Route[] = [
     },
     handle: async ({ deps, team, body }) => {
       const input = body as z.infer<typeof S.CreateWatchBody>;
-      const existing = await deps.watches.findByResource(team, resourceKey(input.resource));
+      const existing = await deps.watches.findByResource(team, input.resource);
       if (existing) return json(200, watchView(existing));
-      if ((await deps.watches.countByTeam(team)) >= deps.limits.watchesPerTeam) {
+      // The quota is taken before anything is created and given back unless a watch was.
+      if (!(await deps.quota.reserve(team, 'watches', deps.limits.watchesPerTeam, deps.now()))) {
+        // A racing registration of the same resource may hold the last unit: that is a 200, not a 409.
+        const raced = await deps.watches.findByResource(team, input.resource);
+        if (raced) return json(200, watchView(raced));
         throw problems.conflict(`This team has reached its limit of ${deps.limits.watchesPerTeam} watches; delete one first.`);
       }
-      const fetched = await deps.fetcher.fetchState(input.resource);
-      if (fetched.outcome === 'gone') throw problems.unprocessable('resource', 'The resource was not found upstream.');
-      if (fetched.outcome === 'failed') {
-        deps.logger.warn('watch registration could not reach the upstream', { team, kind: fetched.error.kind, error: fetched.error.message });
-        throw problems.upstreamUnavailable(`The upstream could not be reached (${fetched.error.kind}); try again shortly.`);
+      let created = false;
+      try {
+        const fetched = await deps.fetcher.fetchState(input.resource);
+        if (fetched.outcome === 'gone') throw problems.unprocessable('resource', 'The resource was not found upstream.');
+        if (fetched.outcome === 'failed') {
+          deps.logger.warn('watch registration could not reach the upstream', { team, kind: fetched.error.kind, error: fetched.error.message });
+          throw problems.upstreamUnavailable(`The upstream could not be reached (${fetched.error.kind}); try again shortly.`);
+        }
+        const now = deps.now();
+        const watch = {
+          ...createWatch({ watchId: watchIdFor(team, input.resource), team, resource: input.resource, notifyOn: input.notifyOn, label: input.label }, now),
+          snapshot: fetched.snapshot,
+          lastPolledAt: now.toISOString(),
+        };
+        const registered = await deps.watches.registerWatch(watch);
+        created = registered.created;
+        return json(registered.created ? 201 : 200, watchView(registered.watch));
+      } finally {
+        if (!created) await deps.quota.release(team, 'watches', deps.now());
       }
-      const now = deps.now();
-      const watch = {
-        ...createWatch({ watchId: newId('w'), team, resource: input.resource, notifyOn: input.notifyOn, label: input.label }, now),
-        snapshot: fetched.snapshot,
-        lastPolledAt: now.toISOString(),
-      };
-      const registered = await deps.watches.registerWatch(watch);
-      return json(registered.created ? 201 : 200, watchView(registered.watch));
     },
   },
   {
@@ -161,7 +170,11 @@ export const ROUTES: Route[] = [
     summary: 'Stop watching',
     responses: { 204: ok('Deleted.'), 404: ok('The team has no such watch.') },
     handle: async ({ deps, team, params }) => {
-      if (!(await deps.watches.deleteWatch(team, params.id ?? ''))) throw problems.notFound('watch');
+      const now = deps.now();
+      // Marked first, so a quota repair never counts this watch gone before it is released.
+      await deps.quota.touch(team, 'watches', now);
+      if (!(await deps.watches.deleteWatch(team, params.id ?? '', now))) throw problems.notFound('watch');
+      await deps.quota.release(team, 'watches', now);
       return noContent();
     },
   },
@@ -194,7 +207,7 @@ export const ROUTES: Route[] = [
         const refusal = refuseSubscriptionUrl(input.url, input.channel, { allowLoopback: deps.allowPrivateWebhooks });
         if (refusal) throw problems.validation([{ path: 'url', message: refusal }]);
       }
-      if ((await deps.subscriptions.count(team)) >= deps.limits.subscriptionsPerTeam) {
+      if (!(await deps.quota.reserve(team, 'subscriptions', deps.limits.subscriptionsPerTeam, deps.now()))) {
         throw problems.conflict(`This team has reached its limit of ${deps.limits.subscriptionsPerTeam} subscriptions; delete one first.`);
       }
       const subscription: Subscription = {
@@ -209,17 +222,24 @@ export const ROUTES: Route[] = [
         createdAt: deps.now().toISOString(),
         secret: input.channel === 'webhook' ? newWebhookSecret() : undefined,
       };
-      await deps.subscriptions.put(subscription);
-      if (subscription.channel === 'email') {
-        try {
-          const { status, snsSubscriptionArn } = await deps.emails.subscribe(subscription);
-          await deps.subscriptions.setStatus(team, subscription.id, status, snsSubscriptionArn ? { snsSubscriptionArn } : {});
-          subscription.status = status;
-        } catch (error) {
-          await deps.subscriptions.delete(team, subscription.id);
-          deps.logger.error('email subscription failed', { team, error: error instanceof Error ? error.message : String(error) });
-          throw problems.upstreamUnavailable('The email subscription could not be created; try again shortly.');
+      let stored = false;
+      try {
+        await deps.subscriptions.put(subscription);
+        stored = true;
+        if (subscription.channel === 'email') {
+          try {
+            const { status, snsSubscriptionArn } = await deps.emails.subscribe(subscription);
+            await deps.subscriptions.setStatus(team, subscription.id, status, snsSubscriptionArn ? { snsSubscriptionArn } : {});
+            subscription.status = status;
+          } catch (error) {
+            await deps.subscriptions.delete(team, subscription.id);
+            stored = false;
+            deps.logger.error('email subscription failed', { team, error: error instanceof Error ? error.message : String(error) });
+            throw problems.upstreamUnavailable('The email subscription could not be created; try again shortly.');
+          }
         }
+      } finally {
+        if (!stored) await deps.quota.release(team, 'subscriptions', deps.now());
       }
       return json(201, { ...subscriptionView(subscription), ...(subscription.secret ? { secret: subscription.secret } : {}) });
     },
@@ -272,9 +292,13 @@ export const ROUTES: Route[] = [
     summary: 'Delete a subscription',
     responses: { 204: ok('Deleted.'), 404: ok('The team has no such subscription.') },
     handle: async ({ deps, team, params }) => {
-      const removed = await deps.subscriptions.delete(team, params.id ?? '');
-      if (!removed) throw problems.notFound('subscription');
-      if (removed.channel === 'email') await deps.emails.unsubscribe(removed);
+      const subscription = await ownSubscription(deps, team, params.id);
+      // SNS first: if it fails, the subscription stays visible and DELETE can be retried;
+      // the other way round, a failure would leave mail going to a team that believes it gone.
+      if (subscription.channel === 'email') await deps.emails.unsubscribe(subscription);
+      const now = deps.now();
+      await deps.quota.touch(team, 'subscriptions', now);
+      if (await deps.subscriptions.delete(team, subscription.id)) await deps.quota.release(team, 'subscriptions', now);
       return noContent();
     },
   },

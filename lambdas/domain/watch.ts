@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { WatchEvent, WatchIdentity } from './events';
-import { defaultNotifyOn, type ResourceRef, type TrackedField } from './resource';
+import { defaultNotifyOn, resourceKey, type ResourceRef, type TrackedField } from './resource';
 import type { Snapshot } from './snapshot';
 
 export type WatchState = 'active' | 'gone';
@@ -61,4 +62,15 @@ export function createWatch(input: NewWatch, now: Date): Watch {
     lastPolledAt: null,
     createdAt: now.toISOString(),
   };
+}
+
+/**
+ * The id of a team's watch on a resource. Derived, not random: the watch item
+ * is keyed by it, so one conditional put makes a second watch of the same
+ * (team, resource) impossible, however many requests race. A watch deleted
+ * and created again keeps its id and continues its version, so no event id
+ * is ever issued twice.
+ */
+export function watchIdFor(team: string, resource: ResourceRef): string {
+  return `w_${createHash('sha256').update(`${team}\n${resourceKey(resource)}`).digest('hex').slice(0, 24)}`;
 }

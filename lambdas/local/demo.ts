@@ -3,14 +3,14 @@ import { TeamExistsError, type TeamStore } from '../adapters/dynamo/team-store';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
 import { newTeamToken, sha256Hex } from '../api/auth';
 import type { ResourceRef } from '../domain/resource';
-import { createWatch } from '../domain/watch';
+import { createWatch, watchIdFor } from '../domain/watch';
 import type { UpstreamSimulator } from './simulator/simulator';
 
 export const DEMO_TEAM = 'demo';
 
-const DEMO_WATCHES: Array<{ watchId: string; label: string; resource: ResourceRef }> = [
-  { watchId: 'demo-dataset', label: 'Demo dataset (simulated)', resource: { type: 'dataset', datasetId: 'ds_demo_1' } },
-  { watchId: 'demo-correction', label: 'Demo correction session (simulated)', resource: { type: 'correction_session', projectId: 1, correctionId: 1 } },
+const DEMO_WATCHES: Array<{ label: string; resource: ResourceRef }> = [
+  { label: 'Demo dataset (simulated)', resource: { type: 'dataset', datasetId: 'ds_demo_1' } },
+  { label: 'Demo correction session (simulated)', resource: { type: 'correction_session', projectId: 1, correctionId: 1 } },
 ];
 
 /**
@@ -30,9 +30,10 @@ export async function seedDemo(simulator: UpstreamSimulator, store: WatchStore, 
   if (!simulator.corrections.has('1/1')) simulator.putCorrection(1, 1, { name: 'Review of low-confidence tickets' });
   let created = 0;
   for (const demo of DEMO_WATCHES) {
-    if (await store.getWatch(demo.watchId)) continue;
-    await store.putWatch(createWatch({ ...demo, team: DEMO_TEAM }, now));
-    created += 1;
+    const { created: registered } = await store.registerWatch(
+      createWatch({ ...demo, watchId: watchIdFor(DEMO_TEAM, demo.resource), team: DEMO_TEAM }, now),
+    );
+    if (registered) created += 1;
   }
   return created;
 }

@@ -10,6 +10,8 @@ import { localEmailSubscriptions } from '../adapters/sns/email-subscriptions';
 import { DeliveryService } from '../delivery/delivery-service';
 import { ensureTable } from '../adapters/dynamo/table';
 import { TeamStore } from '../adapters/dynamo/team-store';
+import { DynamoPollStore } from '../adapters/dynamo/poll-store';
+import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
 import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, upstreamSettings, type Env } from '../config';
@@ -68,6 +70,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   await ensureTable(dynamoClient, LOCAL_TABLE);
   const store = new WatchStore({ client: dynamoClient, tableName: LOCAL_TABLE });
+  const pollStore = new DynamoPollStore({ client: dynamoClient, tableName: LOCAL_TABLE });
   const teams = new TeamStore(dynamoClient, LOCAL_TABLE);
 
   let credentials = credentialsFromEnv(env);
@@ -104,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const fetcher = UpstreamFetcher.create(settings, logger);
   const eventsFile = join(dataDir, 'events.jsonl');
   const publisher = new JsonlPublisher(eventsFile, print);
-  const deps = { store, fetcher, publisher, logger, policy: pollPolicy(env) };
+  const deps = { store: pollStore, fetcher, publisher, logger, policy: pollPolicy(env) };
 
   // Delivery runs in-process: every published event is fanned out at once,
   // and stored retries are picked up by a loop (so they survive a restart).
@@ -145,6 +148,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     logger,
     adminToken: async () => adminToken,
     limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },
+    quota: TeamQuota.forTable(dynamoClient, LOCAL_TABLE),
     allowPrivateWebhooks: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS,
     now,
   };

@@ -4,14 +4,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { upstreamFetcherFromAws } from '../adapters/aws-wiring';
 import { SnsPublisher } from '../adapters/sns/sns-publisher';
-import { WatchStore } from '../adapters/dynamo/watch-store';
+import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { loadEnv, pollPolicy, requireSetting } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 
 const env = loadEnv(process.env);
 const logger = new Logger({ serviceName: 'watchpost-poller' });
 const metrics = new Metrics({ namespace: 'Watchpost', serviceName: 'poller' });
-const store = new WatchStore({ client: new DynamoDBClient({}), tableName: requireSetting(env, 'WATCHPOST_TABLE_NAME') });
+const store = new DynamoPollStore({ client: new DynamoDBClient({}), tableName: requireSetting(env, 'WATCHPOST_TABLE_NAME') });
 const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN'));
 
 // Credentials come from Secrets Manager once per container.

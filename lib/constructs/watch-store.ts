@@ -29,7 +29,12 @@ export class WatchStore extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       globalSecondaryIndexes: [
-        { indexName: pollIndex.name, partitionKey: { name: pollIndex.partitionKey, type: AttributeType.STRING }, projectionType: ProjectionType.ALL },
+        {
+          indexName: pollIndex.name,
+          partitionKey: { name: pollIndex.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: pollIndex.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        },
         {
           indexName: teamIndex.name,
           partitionKey: { name: teamIndex.partitionKey, type: AttributeType.STRING },

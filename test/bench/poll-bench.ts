@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
 import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
 import { SnsPublisher } from '../../lambdas/adapters/sns/sns-publisher';
 import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     logger,
   );
   const deps = {
-    store,
+    store: new DynamoPollStore({ client, tableName }),
     fetcher,
     publisher: new SnsPublisher(snsClient, 'arn:aws:sns:local:000000000000:bench'),
     logger,

@@ -124,7 +124,7 @@ describe('pollWatches against DynamoDB and the upstream simulator', () => {
     const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
     await h.poll();
     simulator.putDataset('ds_1', { status: 'failed' });
-    vi.spyOn(h.store, 'clearOutbox').mockRejectedValueOnce(new Error('connection reset'));
+    vi.spyOn(h.pollStore, 'clearOutbox').mockRejectedValueOnce(new Error('connection reset'));
 
     await h.poll();
     await h.poll();

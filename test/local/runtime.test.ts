@@ -55,7 +55,7 @@ describe('local runtime (npm start)', () => {
 
     runtime = await start();
     await runtime.pollOnce();
-    const watch = await runtime.store.getWatch('demo-dataset');
+    const watch = await runtime.store.findByResource('demo', { type: 'dataset', datasetId: 'ds_demo_1' });
 
     expect(watch?.snapshot?.status).toBe('running');
     expect(printed.filter((line) => line.includes('(2 registered)'))).toHaveLength(1);

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SnsEmailSubscriptions } from '../../lambdas/adapters/sns/email-subscriptions';
 import { DeliveryService } from '../../lambdas/delivery/delivery-service';
 import { TeamStore } from '../../lambdas/adapters/dynamo/team-store';
+import { TeamQuota } from '../../lambdas/adapters/dynamo/team-quota';
 import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
 import { handleApiRequest } from '../../lambdas/api/app';
@@ -72,6 +73,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
     logger,
     adminToken: async () => ADMIN_TOKEN,
     limits: { watchesPerTeam: 1000, subscriptionsPerTeam: 50 },
+    quota: TeamQuota.forTable(dynamo.client, tableName),
     allowPrivateWebhooks: false,
     now,
     ...overrides,

@@ -1,5 +1,6 @@
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
 import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
 import { SnsPublisher } from '../../lambdas/adapters/sns/sns-publisher';
 import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
@@ -14,7 +15,7 @@ import { captureLogger } from './logger';
 export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes';
 
 /** Everything one poller needs, wired to the local DynamoDB and the simulator. */
-export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimulator, options: { timeoutMs?: number } = {}) {
+export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimulator, options: { timeoutMs?: number; pageSize?: number } = {}) {
   const tableName = await dynamo.newTable();
   // A client of its own, so the test can count exactly the calls the poller makes.
   const client = localDynamoClient(dynamo.endpoint);
@@ -26,7 +27,9 @@ export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimu
     },
     { step: 'initialize', name: 'countCalls' },
   );
+  /** The API's side of the table, for arranging watches and reading them back. */
   const store = new WatchStore({ client, tableName });
+  const pollStore = new DynamoPollStore({ client, tableName, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
   const logger = captureLogger();
   const fetcher = UpstreamFetcher.create(
     {
@@ -50,12 +53,13 @@ export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimu
     };
   });
   const publisher = new SnsPublisher(snsClient, TOPIC_ARN);
-  const deps = { store, fetcher, publisher, logger, policy: { concurrency: 4, failureThreshold: 3, heartbeatSeconds: 3600 } };
+  const deps = { store: pollStore, fetcher, publisher, logger, policy: { concurrency: 4, failureThreshold: 3, heartbeatSeconds: 3600 } };
   let clock = Date.parse('2026-11-23T10:00:00Z');
 
   return {
     tableName,
     store,
+    pollStore,
     logger,
     sns,
     deps,

@@ -55,8 +55,24 @@ export class SubscriptionStore {
     return items;
   }
 
+  /** How many subscriptions a team has (a COUNT query: reads no item data). */
   async count(team: string): Promise<number> {
-    return (await this.all(team)).length;
+    let count = 0;
+    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: marshall({ ':pk': teamPk(team), ':prefix': SUBSCRIPTION_PREFIX }),
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += result.Count ?? 0;
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return count;
   }
 
   async setStatus(team: string, id: string, status: SubscriptionStatus, extra: Partial<Pick<Subscription, 'snsSubscriptionArn'>> = {}): Promise<void> {

@@ -14,15 +14,23 @@ import {
  * - Watch:          pk `WATCH#<id>`, sk `WATCH`
  * - Event history:  pk `WATCH#<id>`, sk `EVENT#<time>#<eventId>`, expires via TTL
  *
+ * - Team quotas:    pk `TEAM#<team>`, sk `QUOTA#<kind>` (see team-quota.ts)
+ *
  * `pollable` is a sparse index: only active, unpaused watches carry
  * `pollShard`, so the poller scans exactly the watches it must poll and never
  * reads history items.
+ *
+ * Every index has a sort key that is unique per item (the table's `pk` for
+ * `pollable`, `WATCH#<createdAt>#<id>` for `byTeam`). DynamoDB does not need
+ * it, but the embedded server (dynalite) keys an index entry by the index key
+ * plus only a 24-bit hash of the table key, so two items that share an index
+ * key and that hash would silently overwrite each other in the index.
  */
 export const TABLE_LAYOUT = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  pollIndex: { name: 'pollable', partitionKey: 'pollShard' },
+  pollIndex: { name: 'pollable', partitionKey: 'pollShard', sortKey: 'pk' },
   teamIndex: { name: 'byTeam', partitionKey: 'teamPk', sortKey: 'teamSk' },
 } as const;
 
@@ -48,7 +56,10 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     GlobalSecondaryIndexes: [
       {
         IndexName: pollIndex.name,
-        KeySchema: [{ AttributeName: pollIndex.partitionKey, KeyType: 'HASH' }],
+        KeySchema: [
+          { AttributeName: pollIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: pollIndex.sortKey, KeyType: 'RANGE' },
+        ],
         Projection: { ProjectionType: 'ALL' },
       },
       {

@@ -1,4 +1,4 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
 import { resourceKey } from '../../domain/resource';
@@ -10,6 +10,10 @@ export type Item = Record<string, AttributeValue>;
 
 export const watchPk = (watchId: string) => `WATCH#${watchId}`;
 export const WATCH_SK = 'WATCH';
+export const watchKey = (watchId: string) => marshall({ pk: watchPk(watchId), sk: WATCH_SK });
+
+/** A deleted watch leaves a tombstone that keeps its version (see WatchStore.deleteWatch). */
+export const isTombstone = (item: Item) => item.deletedAt !== undefined;
 
 function pollShardOf(watchId: string): string {
   let hash = 0;
@@ -60,4 +64,29 @@ export function itemToWatch(item: Item): Watch {
     lastPolledAt: raw.lastPolledAt ?? null,
     createdAt: raw.createdAt,
   };
+}
+
+/** One conditional UpdateItem on a watch item; false when the condition did not hold. */
+export async function updateWatchIf(
+  client: DynamoDBClient,
+  tableName: string,
+  input: { watchId: string; update: string; condition: string; names: Record<string, string>; values: Record<string, unknown> },
+): Promise<boolean> {
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: watchKey(input.watchId),
+        UpdateExpression: input.update,
+        ConditionExpression: input.condition,
+        ExpressionAttributeNames: input.names,
+        ExpressionAttributeValues: Object.keys(input.values).length > 0 ? marshall(input.values, { removeUndefinedValues: true }) : undefined,
+      }),
+    );
+    return true;
+  } catch (error) {
+    // Only a failed condition is a lost race; a throttle or a validation error is not.
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }

@@ -1,0 +1,158 @@
+import { BatchWriteItemCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { WatchEvent } from '../../domain/events';
+import type { PollStore, WatchCommit } from '../../domain/ports';
+import type { Snapshot } from '../../domain/snapshot';
+import { TABLE_LAYOUT } from './table';
+import { itemToWatch, updateWatchIf, watchPk, type Item } from './watch-item';
+import type { Watch } from '../../domain/watch';
+
+export interface PollStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Watches per Scan page. */
+  pageSize?: number;
+  /** How long event history is kept. */
+  historyDays?: number;
+}
+
+const DAY_SECONDS = 86_400;
+const BATCH_WRITE_LIMIT = 25;
+
+/**
+ * What the poller reads and writes: the poll index, conditional commits of
+ * snapshot plus outbox, and event history. Registration and the API's
+ * queries live in WatchStore, so this side can change (segments, sweeps)
+ * without touching them.
+ */
+export class DynamoPollStore implements PollStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly pageSize: number;
+  private readonly historyDays: number;
+
+  constructor(options: PollStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.pageSize = options.pageSize ?? 200;
+    this.historyDays = options.historyDays ?? 90;
+  }
+
+  async *pollablePages(): AsyncIterable<Watch[]> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          IndexName: TABLE_LAYOUT.pollIndex.name,
+          Limit: this.pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      startKey = page.LastEvaluatedKey;
+      const watches = (page.Items ?? []).map(itemToWatch);
+      if (watches.length > 0) yield watches;
+    } while (startKey);
+  }
+
+  commit(watchId: string, expectedVersion: number, commit: WatchCommit): Promise<boolean> {
+    const names: Record<string, string> = {
+      '#version': 'version',
+      '#snapshot': 'snapshot',
+      '#state': 'state',
+      '#failures': 'consecutiveFailures',
+      '#lastError': 'lastError',
+      '#lastPolledAt': 'lastPolledAt',
+    };
+    const values: Record<string, unknown> = {
+      ':expected': expectedVersion,
+      ':version': commit.newVersion,
+      ':snapshot': commit.snapshot,
+      ':state': commit.state,
+      ':failures': commit.consecutiveFailures,
+      ':lastError': commit.lastError,
+      ':lastPolledAt': commit.lastPolledAt,
+    };
+    const sets = [
+      '#version = :version',
+      '#snapshot = :snapshot',
+      '#state = :state',
+      '#failures = :failures',
+      '#lastError = :lastError',
+      '#lastPolledAt = :lastPolledAt',
+    ];
+    if (commit.enqueue.length > 0) names['#outbox'] = 'outbox';
+    commit.enqueue.forEach((event, index) => {
+      names[`#e${index}`] = event.id;
+      values[`:e${index}`] = JSON.stringify(event);
+      sets.push(`#outbox.#e${index} = :e${index}`);
+    });
+    // A watch that is gone stays in the poll index until its outbox is drained (see retire).
+    return updateWatchIf(this.client, this.tableName, { watchId, update: `SET ${sets.join(', ')}`, condition: '#version = :expected', names, values });
+  }
+
+  retire(watchId: string, expectedVersion: number): Promise<boolean> {
+    return updateWatchIf(this.client, this.tableName, {
+      watchId,
+      update: 'REMOVE #pollShard',
+      condition: '#version = :expected',
+      names: { '#pollShard': TABLE_LAYOUT.pollIndex.partitionKey, '#version': 'version' },
+      values: { ':expected': expectedVersion },
+    });
+  }
+
+  refresh(watchId: string, expectedVersion: number, snapshot: Snapshot, polledAt: string): Promise<boolean> {
+    return updateWatchIf(this.client, this.tableName, {
+      watchId,
+      update: 'SET #snapshot = :snapshot, #lastPolledAt = :lastPolledAt',
+      condition: '#version = :expected',
+      names: { '#snapshot': 'snapshot', '#lastPolledAt': 'lastPolledAt', '#version': 'version' },
+      values: { ':snapshot': snapshot, ':lastPolledAt': polledAt, ':expected': expectedVersion },
+    });
+  }
+
+  async clearOutbox(watchId: string, eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    const names: Record<string, string> = { '#outbox': 'outbox', '#pk': 'pk' };
+    eventIds.forEach((id, index) => (names[`#e${index}`] = id));
+    // Removing by event id leaves events enqueued meanwhile untouched. A watch
+    // deleted in between has nothing left to clear.
+    await updateWatchIf(this.client, this.tableName, {
+      watchId,
+      update: `REMOVE ${eventIds.map((_, index) => `#outbox.#e${index}`).join(', ')}`,
+      condition: 'attribute_exists(#pk)',
+      names,
+      values: {},
+    });
+  }
+
+  async recordHistory(events: WatchEvent[], now: Date): Promise<void> {
+    const expiresAt = Math.floor(now.getTime() / 1000) + this.historyDays * DAY_SECONDS;
+    const requests: WriteRequest[] = events.map((event) => ({
+      PutRequest: {
+        Item: marshall({
+          pk: watchPk(event.data.watchId),
+          // Keyed by the event's own time and id: writing it twice is harmless.
+          sk: `EVENT#${event.time}#${event.id}`,
+          eventId: event.id,
+          type: event.type,
+          event: JSON.stringify(event),
+          [TABLE_LAYOUT.ttlAttribute]: expiresAt,
+        }),
+      },
+    }));
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
+      await this.batchWrite(requests.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+  }
+
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    let pending = requests;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt === 5) throw new Error(`${pending.length} history writes still unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
+      pending = result.UnprocessedItems?.[this.tableName] ?? [];
+    }
+  }
+}
