@@ -32,6 +32,8 @@ export const EnvSchema = z.object({
   ADAPTION_API_KEY: optionalText,
   WATCHPOST_UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
   WATCHPOST_UPSTREAM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Upstream bodies larger than this are not read (a `too_large` poll failure). */
+  WATCHPOST_UPSTREAM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   // Poller
   WATCHPOST_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WATCHPOST_FAILURE_THRESHOLD: positiveInt(5),
@@ -109,6 +111,7 @@ export function upstreamSettings(env: Env, credentials: UpstreamCredentials): Up
     adaption: { baseUrl: env.ADAPTION_BASE_URL, apiKey: credentials.adaptionApiKey },
     deepOpinion: { baseUrl: env.DEEPOPINION_BASE_URL, credentials: credentials.deepOpinion },
     retry: { maxAttempts: env.WATCHPOST_UPSTREAM_MAX_ATTEMPTS, baseDelayMs: 250, maxDelayMs: 5_000, timeoutMs: env.WATCHPOST_UPSTREAM_TIMEOUT_MS },
+    maxBodyBytes: env.WATCHPOST_UPSTREAM_MAX_BODY_BYTES,
   };
 }
 

@@ -1,7 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from './events';
 import type { FetchOutcome, WatchCommit } from './ports';
-import { diffSnapshots, type Snapshot } from './snapshot';
+import { cutText, diffSnapshots, type Snapshot } from './snapshot';
+
+/** A recorded poll error keeps this much of its message (it can quote upstream text). */
+export const ERROR_MESSAGE_LIMIT = 500;
 import type { Watch } from './watch';
 
 export interface PollPolicy {
@@ -37,7 +40,7 @@ export function decidePoll(watch: Watch, fetched: FetchOutcome, now: Date, polic
 
   if (fetched.outcome === 'failed') {
     const failures = watch.consecutiveFailures + 1;
-    const lastError = { kind: fetched.error.kind, message: fetched.error.message, at: polledAt };
+    const lastError = { kind: fetched.error.kind, message: cutText(fetched.error.message, ERROR_MESSAGE_LIMIT), at: polledAt };
     if (failures === policy.failureThreshold) {
       emit(EVENT_TYPES.failing, {
         previous: watch.snapshot,

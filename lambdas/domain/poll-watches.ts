@@ -1,5 +1,5 @@
 import { forEachBounded } from './concurrency';
-import { decidePoll, type PollPolicy } from './decide-poll';
+import { decidePoll, type PollDecision, type PollPolicy } from './decide-poll';
 import type { WatchEvent } from './events';
 import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher } from './ports';
 import { resourceSubject } from './resource';
@@ -50,8 +50,7 @@ export async function pollWatches(deps: PollDeps, now: Date): Promise<PollSummar
       try {
         toPublish.push(...(await pollOne(deps, watch, now, summary)));
       } catch (error) {
-        // A store error on one watch must not stop the others; the watch is
-        // retried whole on the next tick.
+        // Retiring a drained watch failed: it stays in the index and is retried next tick.
         summary.failed += 1;
         deps.logger.error('poll of watch failed', { watchId: watch.watchId, error: describe(error) });
       }
@@ -85,6 +84,17 @@ async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSum
     });
   }
 
+  try {
+    return await applyDecision(deps, watch, decision, summary);
+  } catch (error) {
+    // A write that failed is a failed poll: recorded on the watch, counted
+    // toward watch.failing, never silence. The watch is retried whole next tick.
+    return recordStoreFailure(deps, watch, error, now, summary, fetched.outcome === 'failed');
+  }
+}
+
+/** Writes what decidePoll decided; returns the events the watch now owes. */
+async function applyDecision(deps: PollDeps, watch: Watch, decision: PollDecision, summary: PollSummary): Promise<WatchEvent[]> {
   switch (decision.write) {
     case 'none':
       summary.unchanged += 1;
@@ -108,6 +118,28 @@ async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSum
       else if (commit.enqueue.some((e) => e.data.changes.length > 0)) summary.changed += 1;
       return [...watch.outbox, ...commit.enqueue];
     }
+  }
+}
+
+/**
+ * Records a poll whose own write failed (throttled, rejected, unreachable
+ * store) as a `store` failure on the watch, through the same decision as any
+ * other failure, so it counts toward watch.failing. If even that write fails,
+ * the store is out of reach: logged, and the next tick starts over.
+ */
+async function recordStoreFailure(deps: PollDeps, watch: Watch, error: unknown, now: Date, summary: PollSummary, counted: boolean): Promise<WatchEvent[]> {
+  if (!counted) summary.failed += 1;
+  summary.failuresByKind.store = (summary.failuresByKind.store ?? 0) + 1;
+  const message = `could not record the poll: ${describe(error)}`;
+  deps.logger.error('poll of watch failed at the store', { watchId: watch.watchId, error: describe(error) });
+  const decision = decidePoll(watch, { outcome: 'failed', error: { kind: 'store', message } }, now, deps.policy);
+  if (decision.write !== 'commit') return [];
+  try {
+    const committed = await deps.store.commit(watch.watchId, watch.version, decision.commit);
+    return committed ? [...watch.outbox, ...decision.commit.enqueue] : [];
+  } catch (again) {
+    deps.logger.error('could not record the store failure either', { watchId: watch.watchId, error: describe(again) });
+    return [];
   }
 }
 

@@ -8,8 +8,10 @@ export type FetchErrorKind =
   | 'credentials' // 401/403: our credentials, never the resource
   | 'unavailable' // network error, timeout, 429 or 5xx after retries
   | 'malformed' // the body did not match the documented schema
+  | 'too_large' // the body was larger than the configured cap; reading stopped there
   | 'invalid_request' // the id was refused before any request was sent
-  | 'internal'; // a bug on our side
+  | 'internal' // a bug on our side
+  | 'store'; // the poll could not write its result; counts toward watch.failing like the rest
 
 export type FetchOutcome =
   | { outcome: 'found'; snapshot: Snapshot }

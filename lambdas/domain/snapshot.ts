@@ -35,3 +35,34 @@ export function diffSnapshots(previous: Snapshot, current: Snapshot, tracked: re
   }
   return changes;
 }
+
+/**
+ * How much upstream text a snapshot keeps (documented in the README). Every
+ * free-text value is cut to these lengths, so a watch item (snapshot, and
+ * events carrying two snapshots in the outbox) stays far below DynamoDB's
+ * 400 KB item limit whatever an upstream sends.
+ */
+export const TEXT_LIMITS = { status: 64, grade: 16, detail: 256 } as const;
+
+/** Cuts `text` to `limit` characters, marking the cut with an ellipsis. */
+export function cutText(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+function cutDetails(value: unknown): unknown {
+  if (typeof value === 'string') return cutText(value, TEXT_LIMITS.detail);
+  if (Array.isArray(value)) return value.slice(0, 20).map(cutDetails);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, cutDetails(inner)]));
+  return value;
+}
+
+/** The snapshot with every upstream string cut to TEXT_LIMITS. */
+export function boundSnapshot(snapshot: Snapshot): Snapshot {
+  return {
+    status: cutText(snapshot.status, TEXT_LIMITS.status),
+    grade: snapshot.grade === null ? null : cutText(snapshot.grade, TEXT_LIMITS.grade),
+    score: snapshot.score,
+    progressPercent: snapshot.progressPercent,
+    details: cutDetails(snapshot.details) as Record<string, unknown>,
+  };
+}

@@ -186,3 +186,45 @@ describe('upstream clients over HTTP', () => {
     expect(simulator.getStats().upstreamRequests + simulator.getStats().logins).toBe(0);
   });
 });
+
+describe('upstream bodies are bounded', () => {
+  let simulator: UpstreamSimulator;
+  const logger = captureLogger();
+  const fetch = createRetryingFetch({ policy: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10, timeoutMs: 10_000 } });
+  const client = () => new AdaptionClient({ baseUrl: simulator.url, apiKey: SIMULATOR_DEFAULTS.adaptionApiKey, fetch, logger, maxBodyBytes: 1024 * 1024 });
+
+  beforeAll(async () => {
+    simulator = await startSimulator();
+    simulator.putDataset('ds_big', { status: 'running' });
+  });
+  afterAll(() => simulator.close());
+  beforeEach(() => simulator.clearFaults());
+
+  it('stops reading nine 50 MB bodies at the cap, with little memory, as too_large failures', async () => {
+    simulator.addFault({ path: '/api/v1/datasets/ds_big', bodyBytes: 50 * 1024 * 1024 });
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+
+    const outcomes = await Promise.all(Array.from({ length: 9 }, () => client().fetchDataset({ type: 'dataset', datasetId: 'ds_big' })));
+
+    const grownMb = (process.memoryUsage().rss - before) / 1024 / 1024;
+    expect(outcomes.map((o) => o.outcome === 'failed' && o.error.kind)).toEqual(Array.from({ length: 9 }, () => 'too_large'));
+    expect(grownMb).toBeLessThan(50);
+  });
+
+  it('refuses a body whose declared length is over the cap without reading it', async () => {
+    simulator.addFault({ path: '/api/v1/datasets/ds_big', bodyBytes: 5 * 1024 * 1024, declareLength: true });
+
+    const outcome = await client().fetchDataset({ type: 'dataset', datasetId: 'ds_big' });
+
+    expect(outcome).toMatchObject({ outcome: 'failed', error: { kind: 'too_large', message: expect.stringContaining('5242') } });
+  });
+
+  it('reads a padded body that stays under the cap', async () => {
+    simulator.addFault({ path: '/api/v1/datasets/ds_big', bodyBytes: 512 * 1024 });
+
+    const outcome = await client().fetchDataset({ type: 'dataset', datasetId: 'ds_big' });
+
+    expect(outcome).toMatchObject({ outcome: 'found', snapshot: { status: 'running' } });
+  });
+});

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_TYPES } from '../../lambdas/domain/events';
+import { TEXT_LIMITS } from '../../lambdas/domain/snapshot';
 import { pollWatches } from '../../lambdas/domain/poll-watches';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
@@ -302,5 +303,73 @@ describe('pollWatches against DynamoDB and the upstream simulator', () => {
     expect(events).toHaveLength(3);
     expect(events[0]?.data.changes).toEqual(events[2]?.data.changes);
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
+  });
+});
+
+describe('what a poll stores is bounded, and a failed write is a failed poll', () => {
+  it('still publishes a real transition when the upstream sends a 450 KB name, cut to its documented length', async () => {
+    simulator.putDataset('ds_big', { status: 'pending', name: 'n'.repeat(450 * 1024), error: { message: 'e'.repeat(100_000) } });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_big' });
+    await h.poll();
+    simulator.putDataset('ds_big', { status: 'failed' });
+
+    await h.poll();
+
+    expect(h.published().map((e) => e.data.changes)).toEqual([[{ field: 'status', from: 'pending', to: 'failed' }]]);
+    const stored = await h.store.getWatch(watch.watchId);
+    expect(stored?.snapshot?.status).toBe('failed');
+    expect(stored?.snapshot?.details.name).toHaveLength(TEXT_LIMITS.detail);
+    expect(stored?.snapshot?.details.errorMessage).toHaveLength(TEXT_LIMITS.detail);
+    expect(stored?.consecutiveFailures).toBe(0);
+  });
+
+  it('records a too_large body as a failure that counts toward watch.failing', async () => {
+    simulator.putDataset('ds_huge', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_huge' });
+    await h.poll();
+    simulator.addFault({ path: '/api/v1/datasets/ds_huge', bodyBytes: 3 * 1024 * 1024 });
+
+    for (let tick = 0; tick < 3; tick++) await h.poll();
+
+    expect(h.published().map((e) => [e.type, e.data.failure?.kind])).toEqual([[EVENT_TYPES.failing, 'too_large']]);
+    expect((await h.store.getWatch(watch.watchId))?.lastError?.kind).toBe('too_large');
+  });
+
+  it('records a rejected commit on the watch as a store failure, and publishes the change once the store takes it', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    // Every commit that would clear the error (the change itself) is throttled; recording the failure is not.
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+    h.failDynamo((command, input) => {
+      const values = input.ExpressionAttributeValues as Record<string, { NULL?: boolean }> | undefined;
+      return command === 'UpdateItem' && values?.[':lastError']?.NULL ? throttled : undefined;
+    });
+
+    const failedTick = await h.poll();
+    const afterFailure = await h.store.getWatch(watch.watchId);
+    h.failDynamo(undefined);
+    await h.poll();
+
+    expect(failedTick).toMatchObject({ failed: 1, failuresByKind: { store: 1 } });
+    expect(afterFailure).toMatchObject({ consecutiveFailures: 1, lastError: { kind: 'store' }, snapshot: { status: 'running' } });
+    expect(h.published().map((e) => e.data.changes)).toEqual([[{ field: 'status', from: 'running', to: 'succeeded' }]]);
+  });
+
+  it('sends watch.failing when the store keeps rejecting a watch’s commits', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    const tooBig = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
+    h.failDynamo((command, input) => {
+      const values = input.ExpressionAttributeValues as Record<string, { NULL?: boolean }> | undefined;
+      return command === 'UpdateItem' && values?.[':lastError']?.NULL ? tooBig : undefined;
+    });
+
+    for (let tick = 0; tick < 3; tick++) await h.poll();
+
+    expect(h.published().map((e) => [e.type, e.data.failure?.kind])).toEqual([[EVENT_TYPES.failing, 'store']]);
   });
 });

@@ -20,9 +20,13 @@ export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimu
   // A client of its own, so the test can count exactly the calls the poller makes.
   const client = localDynamoClient(dynamo.endpoint);
   const dynamoCalls: string[] = [];
+  let dynamoFault: ((command: string, input: Record<string, unknown>) => Error | undefined) | undefined;
   client.middlewareStack.add(
     (next, context) => (args) => {
-      dynamoCalls.push(String(context.commandName).replace(/Command$/, ''));
+      const command = String(context.commandName).replace(/Command$/, '');
+      dynamoCalls.push(command);
+      const injected = dynamoFault?.(command, args.input as Record<string, unknown>);
+      if (injected) return Promise.reject(injected);
       return next(args);
     },
     { step: 'initialize', name: 'countCalls' },
@@ -64,6 +68,10 @@ export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimu
     sns,
     deps,
     dynamoCalls,
+    /** Fails the DynamoDB calls for which `fault` returns an error (until cleared with undefined). */
+    failDynamo(fault: typeof dynamoFault) {
+      dynamoFault = fault;
+    },
     /** Makes the next `count` PublishBatch calls fail as a whole. */
     failNextPublish(count = 1) {
       publishFailures = count;

@@ -9,6 +9,8 @@ export interface AdaptionClientOptions {
   apiKey: string;
   fetch: FetchLike;
   logger: Logger;
+  /** Bodies over this are not read (a `too_large` failure). @default 1 MiB */
+  maxBodyBytes?: number;
 }
 
 /** Adaption Labs datasets API: `GET /api/v1/datasets/{dataset_id}`. */

@@ -1,6 +1,9 @@
 import type { FetchLike } from '../http/retrying-fetch';
 import { LoginResponseSchema } from './deepopinion-schema';
-import { describeZodError, UpstreamFailure } from './response';
+import { describeZodError, readJsonCapped, UpstreamFailure } from './response';
+
+/** A login answer is a token and two short strings. */
+const LOGIN_BODY_LIMIT = 64 * 1024;
 
 export type DeepOpinionCredentials = { token: string } | { email: string; password: string };
 
@@ -63,7 +66,10 @@ export class DeepOpinionAuth {
       await response.body?.cancel().catch(() => undefined);
       throw new UpstreamFailure('unavailable', `DeepOpinion login answered ${response.status}`);
     }
-    const parsed = LoginResponseSchema.safeParse(await response.json().catch(() => undefined));
+    const parsed = LoginResponseSchema.safeParse(await readJsonCapped(response, LOGIN_BODY_LIMIT).catch((error: unknown) => {
+      if (error instanceof UpstreamFailure) throw error;
+      return undefined;
+    }));
     if (!parsed.success) throw new UpstreamFailure('malformed', `DeepOpinion login response: ${describeZodError(parsed.error)}`);
     const token = parsed.data.auth_token;
     this.cached = { token, expiresAt: jwtExpiry(token) ?? Number.POSITIVE_INFINITY };

@@ -10,6 +10,8 @@ export interface DeepOpinionClientOptions {
   auth: DeepOpinionAuth;
   fetch: FetchLike;
   logger: Logger;
+  /** Bodies over this are not read (a `too_large` failure). @default 1 MiB */
+  maxBodyBytes?: number;
 }
 
 /** DeepOpinion Studio: `GET /projects/{project_id}/corrections/{correction_id}`. */

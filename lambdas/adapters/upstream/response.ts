@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { FetchErrorKind, FetchOutcome, Logger } from '../../domain/ports';
 import { TransportError } from '../http/retrying-fetch';
+import { boundSnapshot, cutText } from '../../domain/snapshot';
 import type { Mapped } from './adaption-schema';
 
 /** A failure talking to an upstream, already classified. */
@@ -18,6 +19,52 @@ export class UpstreamFailure extends Error {
 export function failed(kind: FetchErrorKind, message: string): FetchOutcome {
   return { outcome: 'failed', error: { kind, message } };
 }
+
+/** Upstream bodies are read up to this many bytes unless configured otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads a JSON body, but never more than `maxBytes` of it: a declared
+ * Content-Length over the cap is refused unread, and a stream that passes the
+ * cap is cancelled there. One huge answer costs at most the cap in memory.
+ */
+export async function readJsonCapped(response: Response, maxBytes: number): Promise<unknown> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new UpstreamFailure('too_large', `body of ${declared} bytes is over the ${maxBytes}-byte cap`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        // The connection broke mid-body: the upstream is unavailable, not malformed.
+        throw new TransportError(`body read failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      const { done, value } = chunk;
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new UpstreamFailure('too_large', `body is over the ${maxBytes}-byte cap; stopped reading`);
+      }
+      chunks.push(value);
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new BodyNotJson(error instanceof Error ? error.message : String(error));
+  }
+}
+
+class BodyNotJson extends Error {}
 
 /** Maps an exception from the HTTP layer to a fetch outcome. */
 export function failureFromError(error: unknown, resource: string): FetchOutcome {
@@ -42,6 +89,7 @@ export async function interpretResourceResponse<S extends z.ZodType>(
   schema: S,
   map: (body: z.infer<S>) => Mapped,
   logger: Logger,
+  maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<FetchOutcome> {
   if (response.status === 404) {
     await response.body?.cancel().catch(() => undefined);
@@ -57,15 +105,20 @@ export async function interpretResourceResponse<S extends z.ZodType>(
   }
   let body: unknown;
   try {
-    body = await response.json();
+    body = await readJsonCapped(response, maxBodyBytes);
   } catch (error) {
-    return malformed(logger, resource, `body is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    if (error instanceof UpstreamFailure) {
+      logger.error('upstream response too large; not read', { resource, detail: error.message });
+      return failed(error.kind, `${resource}: ${error.message}`);
+    }
+    if (!(error instanceof BodyNotJson)) throw error;
+    return malformed(logger, resource, `body is not JSON (${error.message})`);
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) return malformed(logger, resource, describeZodError(parsed.error));
   const { snapshot, warnings } = map(parsed.data);
-  for (const warning of warnings) logger.warn('upstream sent an undocumented value; passing it through', { resource, warning });
-  return { outcome: 'found', snapshot };
+  for (const warning of warnings) logger.warn('upstream sent an undocumented value; passing it through', { resource, warning: cutText(warning, 200) });
+  return { outcome: 'found', snapshot: boundSnapshot(snapshot) };
 }
 
 function malformed(logger: Logger, resource: string, detail: string): FetchOutcome {

@@ -10,6 +10,8 @@ export interface UpstreamSettings {
   adaption: { baseUrl: string; apiKey: string | undefined };
   deepOpinion: { baseUrl: string; credentials: DeepOpinionCredentials | undefined };
   retry: RetryPolicy;
+  /** Upstream bodies over this many bytes are not read. */
+  maxBodyBytes?: number;
 }
 
 /** Routes each resource to its provider's client. */
@@ -22,7 +24,7 @@ export class UpstreamFetcher implements ResourceFetcher {
   static create(settings: UpstreamSettings, logger: Logger): UpstreamFetcher {
     const fetch = createRetryingFetch({ policy: settings.retry });
     const adaption = settings.adaption.apiKey
-      ? new AdaptionClient({ baseUrl: settings.adaption.baseUrl, apiKey: settings.adaption.apiKey, fetch, logger })
+      ? new AdaptionClient({ baseUrl: settings.adaption.baseUrl, apiKey: settings.adaption.apiKey, fetch, logger, maxBodyBytes: settings.maxBodyBytes })
       : undefined;
     const credentials = settings.deepOpinion.credentials;
     const deepOpinion = credentials
@@ -31,6 +33,7 @@ export class UpstreamFetcher implements ResourceFetcher {
           auth: new DeepOpinionAuth({ baseUrl: trimBaseUrl(settings.deepOpinion.baseUrl), credentials, fetch }),
           fetch,
           logger,
+          maxBodyBytes: settings.maxBodyBytes,
         })
       : undefined;
     return new UpstreamFetcher(adaption, deepOpinion);

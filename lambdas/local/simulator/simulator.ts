@@ -36,6 +36,13 @@ export interface Fault {
   retryAfter?: string;
   body?: 'malformed' | 'wrong-type';
   drop?: boolean;
+  /**
+   * Pads the resource's `name` so the body is about this many bytes, streamed
+   * in chunks (the simulator never holds it whole). With `declareLength`, the
+   * response carries a Content-Length; otherwise it is chunked.
+   */
+  bodyBytes?: number;
+  declareLength?: boolean;
   /** How many requests it applies to; unlimited when absent. */
   times?: number;
 }
@@ -187,6 +194,7 @@ export class UpstreamSimulator {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "running", "name": ');
       return;
     }
+    if (result.status === 200 && fault?.bodyBytes) return streamPadded(res, result.body as Record<string, unknown>, fault.bodyBytes, fault.declareLength ?? false);
     const body = result.status === 200 && fault?.body === 'wrong-type' ? { ...(result.body as object), status: 42 } : result.body;
     send(res, result.status, body);
   }
@@ -293,6 +301,23 @@ export class UpstreamSimulator {
     if (path === '/state' && req.method === 'GET') return send(res, 200, this.exportState());
     send(res, 404, { message: 'no such control route' });
   }
+}
+
+/** Writes `record` with its name padded to about `bytes`, a chunk at a time, respecting backpressure. */
+async function streamPadded(res: ServerResponse, record: Record<string, unknown>, bytes: number, declareLength: boolean): Promise<void> {
+  const [head, tail] = JSON.stringify({ ...record, name: '\u0000' }).split('"\\u0000"') as [string, string];
+  const padding = Math.max(0, bytes - head.length - tail.length - 2);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (declareLength) headers['content-length'] = String(head.length + tail.length + 2 + padding);
+  res.writeHead(200, headers);
+  const chunk = 'x'.repeat(64 * 1024);
+  const write = (text: string) => (res.write(text) ? Promise.resolve() : new Promise<void>((resolve) => {
+      res.once('drain', resolve);
+      res.once('close', resolve);
+    }));
+  await write(`${head}"`);
+  for (let left = padding; left > 0 && !res.destroyed; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.slice(0, left));
+  if (!res.destroyed) res.end(`"${tail}`);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
