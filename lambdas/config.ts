@@ -38,6 +38,13 @@ export const EnvSchema = z.object({
   WATCHPOST_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WATCHPOST_FAILURE_THRESHOLD: positiveInt(5),
   WATCHPOST_HEARTBEAT_SECONDS: positiveInt(3600),
+  /**
+   * How long one tick may run before the watches not yet started wait for the
+   * next tick and fetches in flight are abandoned. Default: 80% of the poll
+   * interval (locally WATCHPOST_POLL_INTERVAL_SECONDS; the CDK stack sets it
+   * from the schedule). In AWS the Lambda's remaining time caps it too.
+   */
+  WATCHPOST_TICK_DEADLINE_SECONDS: z.coerce.number().positive().optional(),
   // AWS wiring (set by the CDK stack)
   WATCHPOST_TABLE_NAME: optionalText,
   WATCHPOST_TOPIC_ARN: optionalText,
@@ -126,6 +133,13 @@ export function pollPolicy(env: Env) {
     failureThreshold: env.WATCHPOST_FAILURE_THRESHOLD,
     heartbeatSeconds: env.WATCHPOST_HEARTBEAT_SECONDS,
   };
+}
+
+/** A tick's time budget in milliseconds (see WATCHPOST_TICK_DEADLINE_SECONDS). */
+export function tickDeadlineMs(env: Env, remainingMs: number = Number.POSITIVE_INFINITY): number {
+  const configured = (env.WATCHPOST_TICK_DEADLINE_SECONDS ?? env.WATCHPOST_POLL_INTERVAL_SECONDS * 0.8) * 1000;
+  // In a Lambda, keep time to record what was abandoned and publish what was found.
+  return Math.max(1_000, Math.min(configured, remainingMs - 15_000));
 }
 
 /** A setting the deployment must provide (the CDK stack sets these). */

@@ -24,7 +24,25 @@ export interface DeliveryDeps {
   logger: Logger;
   now: () => Date;
   random?: () => number;
+  /**
+   * How long an attempt holds its lease (see DeliveryStore.claim): longer
+   * than a POST can take. @default 60 s
+   */
+  leaseMs?: number;
+  /**
+   * Where attempts run. By default at once; the local runtime passes
+   * per-subscription lanes, so one slow receiver holds up only itself.
+   */
+  lanes?: AttemptLanes;
 }
+
+/** Runs tasks one after another per key, keys side by side. */
+export interface AttemptLanes {
+  run(key: string, task: () => Promise<void>): Promise<void>;
+}
+
+/** A retry may wake this much before it is due (queues and timers are not exact). */
+const EARLY_WAKE_MS = 1_000;
 
 /** What an attempt came to, as the API shows it. */
 export interface AttemptOutcome {
@@ -77,7 +95,7 @@ export class DeliveryService {
       // A queue message seen twice must not deliver twice: only a fresh record, or one
       // whose attempt is due and was never made, is tried here.
       if (!created && (record.status !== 'pending' || record.attempts > 0)) return;
-      await this.attempt(subscription, record);
+      await this.dispatch(subscription.id, () => this.attempt(subscription, record));
     });
   }
 
@@ -87,7 +105,7 @@ export class DeliveryService {
     const record = await deps.deliveries.get(ref.subscriptionId, ref.eventId);
     if (!record || record.status !== 'pending') return;
     const dueAt = record.nextAttemptAt ? Date.parse(record.nextAttemptAt) : 0;
-    if (dueAt > deps.now().getTime() + 1_000) {
+    if (dueAt > deps.now().getTime() + EARLY_WAKE_MS) {
       // Longer than a queue can delay a message: sleep again until it is due.
       await deps.retries.schedule(ref, new Date(dueAt));
       return;
@@ -97,7 +115,11 @@ export class DeliveryService {
       await deps.deliveries.recordAttempt(record, this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: 'subscription deleted or disabled' }), { status: 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
       return;
     }
-    await this.attempt(subscription, record);
+    await this.dispatch(subscription.id, () => this.attempt(subscription, record));
+  }
+
+  private dispatch(subscriptionId: string, task: () => Promise<void>): Promise<void> {
+    return this.deps.lanes ? this.deps.lanes.run(subscriptionId, task) : task();
   }
 
   /** Sends a signed test event now; no retries. */
@@ -132,6 +154,10 @@ export class DeliveryService {
 
   private async attempt(subscription: Subscription, record: DeliveryRecord): Promise<void> {
     const { deps } = this;
+    const claimedAt = deps.now();
+    // In flight is not due: whoever else finds this attempt due meanwhile leaves it alone.
+    const dueBy = new Date(claimedAt.getTime() + EARLY_WAKE_MS);
+    if (!(await deps.deliveries.claim(record, dueBy, new Date(claimedAt.getTime() + (deps.leaseMs ?? 60_000))))) return;
     const outcome = await this.send(subscription, record.event);
     const attempts = record.attempts + 1;
     const now = deps.now();

@@ -1,4 +1,4 @@
-import { forEachBounded } from './concurrency';
+import { Batcher, BoundedPool, forEachBounded } from './concurrency';
 import { decidePoll, type PollDecision, type PollPolicy } from './decide-poll';
 import type { WatchEvent } from './events';
 import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher } from './ports';
@@ -25,10 +25,26 @@ export interface PollSummary {
   eventsPending: number;
   /** Fetch failures by kind, e.g. `{ credentials: 3 }`: feeds metrics and alarms. */
   failuresByKind: Record<string, number>;
+  /** True when the tick's deadline stopped it before every watch was polled. */
+  cutOff: boolean;
 }
 
+export interface PollOptions {
+  /**
+   * The tick's deadline: once aborted, no further watch is started, fetches
+   * in flight are abandoned (recorded as timeouts) and the tick finishes what
+   * it has, so the next one starts on time.
+   */
+  signal?: AbortSignal | undefined;
+  /** How long a partial batch of events waits for more before it is published. @default 25 */
+  publishLingerMs?: number;
+}
+
+/** SNS PublishBatch takes at most ten messages. */
+const PUBLISH_BATCH = 10;
+
 function emptySummary(): PollSummary {
-  return { watches: 0, unchanged: 0, baselines: 0, changed: 0, failed: 0, gone: 0, conflicts: 0, eventsPublished: 0, eventsPending: 0, failuresByKind: {} };
+  return { watches: 0, unchanged: 0, baselines: 0, changed: 0, failed: 0, gone: 0, conflicts: 0, eventsPublished: 0, eventsPending: 0, failuresByKind: {}, cutOff: false };
 }
 
 /**
@@ -40,28 +56,42 @@ function emptySummary(): PollSummary {
  * published. A crash or a publish failure leaves the events in the watch's
  * outbox, and the next tick publishes them with the same ids. A concurrent
  * poller loses the conditional write and publishes nothing.
+ *
+ * Watches stream through one bounded pool across Scan pages, and events are
+ * published in batches as they are decided: one slow upstream holds up its
+ * own watch, not the page it came in, nor the publication of the others.
  */
-export async function pollWatches(deps: PollDeps, now: Date): Promise<PollSummary> {
+export async function pollWatches(deps: PollDeps, now: Date, options: PollOptions = {}): Promise<PollSummary> {
   const summary = emptySummary();
-  for await (const page of deps.store.pollablePages()) {
-    const toPublish: WatchEvent[] = [];
-    await forEachBounded(page, deps.policy.concurrency, async (watch) => {
-      summary.watches += 1;
-      try {
-        toPublish.push(...(await pollOne(deps, watch, now, summary)));
-      } catch (error) {
-        // Retiring a drained watch failed: it stays in the index and is retried next tick.
-        summary.failed += 1;
-        deps.logger.error('poll of watch failed', { watchId: watch.watchId, error: describe(error) });
+  const { signal } = options;
+  const publisher = new Batcher<WatchEvent>(PUBLISH_BATCH, options.publishLingerMs ?? 25, (events) => publishAndSettle(deps, events, now, summary));
+  const pool = new BoundedPool(deps.policy.concurrency);
+  pages: for await (const page of deps.store.pollablePages()) {
+    for (const watch of page) {
+      if (signal?.aborted) {
+        summary.cutOff = true;
+        break pages;
       }
-    });
-    await publishAndSettle(deps, toPublish, now, summary);
+      await pool.run(async () => {
+        summary.watches += 1;
+        try {
+          publisher.add(await pollOne(deps, watch, now, summary, signal));
+        } catch (error) {
+          // Retiring a drained watch failed: it stays in the index and is retried next tick.
+          summary.failed += 1;
+          deps.logger.error('poll of watch failed', { watchId: watch.watchId, error: describe(error) });
+        }
+      });
+    }
   }
+  await pool.drain();
+  await publisher.close();
+  if (summary.cutOff) deps.logger.warn('tick deadline reached; the watches not started are polled next tick', { polled: summary.watches });
   return summary;
 }
 
 /** Polls one watch; returns the events it now owes (new and previously unpublished). */
-async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary): Promise<WatchEvent[]> {
+async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary, signal: AbortSignal | undefined): Promise<WatchEvent[]> {
   if (!isPollable(watch)) {
     // Stays in the index only to drain what it still owes; then it leaves.
     summary.unchanged += 1;
@@ -69,7 +99,7 @@ async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSum
     await deps.store.retire(watch.watchId, watch.version);
     return [];
   }
-  const fetched = await fetchSafely(deps, watch);
+  const fetched = await fetchSafely(deps, watch, signal);
   const decision = decidePoll(watch, fetched, now, deps.policy);
 
   if (fetched.outcome === 'failed') {
@@ -143,9 +173,9 @@ async function recordStoreFailure(deps: PollDeps, watch: Watch, error: unknown, 
   }
 }
 
-async function fetchSafely(deps: PollDeps, watch: Watch): Promise<FetchOutcome> {
+async function fetchSafely(deps: PollDeps, watch: Watch, signal: AbortSignal | undefined): Promise<FetchOutcome> {
   try {
-    return await deps.fetcher.fetchState(watch.resource);
+    return await deps.fetcher.fetchState(watch.resource, { signal });
   } catch (error) {
     return { outcome: 'failed', error: { kind: 'internal', message: describe(error) } };
   }

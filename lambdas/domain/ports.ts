@@ -20,7 +20,8 @@ export type FetchOutcome =
 
 /** Fetches the current state of one watched resource. */
 export interface ResourceFetcher {
-  fetchState(resource: ResourceRef): Promise<FetchOutcome>;
+  /** `signal` aborts the fetch (a poll tick's deadline): it then fails as `unavailable`. */
+  fetchState(resource: ResourceRef, options?: { signal?: AbortSignal | undefined }): Promise<FetchOutcome>;
 }
 
 /** A write that advances the watch's version (and may enqueue events). */

@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { DeliveryRecord, DeliveryStore } from '../adapters/dynamo/delivery-store';
 import type { DeliveryService } from '../delivery/delivery-service';
+import type { AttemptLanes } from '../delivery/delivery-service';
 import type { DeadLetterSink, EmailSender, RetryScheduler } from '../delivery/ports';
 import { eventEmailText, eventHeadline, type WatchEvent } from '../domain/events';
 import type { Logger } from '../domain/ports';
@@ -32,17 +33,54 @@ export class JsonlDeadLetters implements DeadLetterSink {
 export const storedRetries: RetryScheduler = { schedule: async () => undefined };
 
 /**
- * Wakes every `intervalMs` and retries the deliveries that are due. Because
- * it reads the stored records, retries carry on across a restart.
+ * Local delivery runs beside the poller, never inside it: each subscription
+ * has a lane in which its attempts run one after another, and the lanes run
+ * side by side. A receiver that hangs holds up its own lane only. `idle`
+ * waits for everything in flight (for a clean stop).
  */
-export function startRetryLoop(service: DeliveryService, deliveries: DeliveryStore, now: () => Date, logger: Logger, intervalMs = 1_000): () => Promise<void> {
+export class SubscriptionLanes implements AttemptLanes {
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  run(key: string, task: () => Promise<void>): Promise<void> {
+    const next = (this.tails.get(key) ?? Promise.resolve()).then(task).catch((error: unknown) =>
+      this.logger.error('local delivery failed', { subscriptionId: key, error: error instanceof Error ? error.message : String(error) }),
+    );
+    this.tails.set(key, next);
+    return this.track(next.finally(() => {
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    }));
+  }
+
+  /** Starts work that nobody awaits, kept so that `idle` can wait for it. */
+  track(work: Promise<void>): Promise<void> {
+    const tracked = work.catch((error: unknown) => this.logger.error('local delivery failed', { error: error instanceof Error ? error.message : String(error) }));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return tracked;
+  }
+
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+}
+
+/**
+ * Wakes every `intervalMs` and starts the deliveries that are due, without
+ * waiting for them (each takes its lease first, so one found due twice is
+ * still sent once). Because it reads the stored records, retries carry on
+ * across a restart.
+ */
+export function startRetryLoop(service: DeliveryService, deliveries: DeliveryStore, lanes: SubscriptionLanes, now: () => Date, logger: Logger, intervalMs = 1_000): () => Promise<void> {
   let stopped = false;
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (stopped || running) return;
     running = (async () => {
       for (const record of await deliveries.due(now())) {
-        await service.retry({ team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId });
+        void lanes.track(service.retry({ team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId }));
       }
     })()
       .catch((error: unknown) => logger.error('retry loop failed', { error: error instanceof Error ? error.message : String(error) }))

@@ -14,7 +14,8 @@ import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
-import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, tickDeadlineMs, upstreamSettings, type Env } from '../config';
+import { runEvery } from './run-every';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 import type { Logger } from '../domain/ports';
 import { newTeamToken } from '../api/auth';
@@ -22,7 +23,7 @@ import type { ApiDeps } from '../api/deps';
 import { startApiServer } from './api-server';
 import { seedDemo } from './demo';
 import { JsonlPublisher } from './jsonl-publisher';
-import { JsonlDeadLetters, MailLogSender, startRetryLoop, storedRetries } from './local-delivery';
+import { JsonlDeadLetters, MailLogSender, startRetryLoop, storedRetries, SubscriptionLanes } from './local-delivery';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from './simulator/simulator';
 
 export const LOCAL_TABLE = 'watchpost';
@@ -113,6 +114,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // and stored retries are picked up by a loop (so they survive a restart).
   const subscriptions = new SubscriptionStore(dynamoClient, LOCAL_TABLE);
   const deliveries = new DeliveryStore(dynamoClient, LOCAL_TABLE);
+  const lanes = new SubscriptionLanes(logger);
   const delivery = new DeliveryService({
     subscriptions,
     deliveries,
@@ -125,16 +127,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     links: linkTemplates(env),
     logger,
     now,
+    lanes,
+    leaseMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS + 5_000,
   });
-  publisher.onPublish(async (events) => {
+  // Delivery is started, not awaited: the poll tick goes on while receivers answer.
+  publisher.onPublish((events) => {
     const subscriptionsOf = delivery.subscriptionsPerTeam();
-    for (const event of events) {
-      await delivery.deliverEvent(event, subscriptionsOf).catch((error: unknown) =>
-        logger.error('local delivery failed', { eventId: event.id, error: error instanceof Error ? error.message : String(error) }),
-      );
-    }
+    for (const event of events) void lanes.track(delivery.deliverEvent(event, subscriptionsOf));
   });
-  const stopRetries = startRetryLoop(delivery, deliveries, now, logger);
+  const stopRetries = startRetryLoop(delivery, deliveries, lanes, now, logger);
 
   const api: ApiDeps = {
     watches: store,
@@ -162,25 +163,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let polling: Promise<PollSummary> | undefined;
   const pollOnce = () => {
     // Never two ticks at once, as the Lambda's reserved concurrency ensures in AWS.
-    polling ??= pollWatches(deps, now()).finally(() => {
+    // The deadline keeps a tick inside its interval, so the next one starts on time.
+    polling ??= pollWatches(deps, now(), { signal: AbortSignal.timeout(tickDeadlineMs(env)) }).finally(() => {
       polling = undefined;
     });
     return polling;
   };
 
-  let stopped = false;
-  let pollTimer: NodeJS.Timeout | undefined;
-  const loop = async () => {
-    if (stopped) return;
+  const stopTicking = runEvery(env.WATCHPOST_POLL_INTERVAL_SECONDS * 1000, async () => {
     try {
       const summary = await pollOnce();
-      if (summary.failed > 0 || summary.changed > 0 || summary.baselines > 0) logger.info('poll tick', { ...summary });
+      if (summary.failed > 0 || summary.changed > 0 || summary.baselines > 0 || summary.cutOff) logger.info('poll tick', { ...summary });
     } catch (error) {
       logger.error('poll tick failed', { error: error instanceof Error ? error.message : String(error) });
     }
-    if (!stopped) pollTimer = setTimeout(loop, env.WATCHPOST_POLL_INTERVAL_SECONDS * 1000);
-  };
-  void loop();
+  });
 
   return {
     store,
@@ -192,11 +189,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     eventsFile,
     pollOnce,
     async close() {
-      stopped = true;
-      clearTimeout(pollTimer);
+      stopTicking();
       clearInterval(stepTimer);
       await polling?.catch(() => undefined);
       await stopRetries();
+      await lanes.idle();
       await apiServer.close();
       await saveSimulator();
       await simulator?.close();

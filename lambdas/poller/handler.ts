@@ -5,7 +5,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { upstreamFetcherFromAws } from '../adapters/aws-wiring';
 import { SnsPublisher } from '../adapters/sns/sns-publisher';
 import { DynamoPollStore } from '../adapters/dynamo/poll-store';
-import { loadEnv, pollPolicy, requireSetting } from '../config';
+import type { Context } from 'aws-lambda';
+import { loadEnv, pollPolicy, requireSetting, tickDeadlineMs } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 
 const env = loadEnv(process.env);
@@ -17,10 +18,12 @@ const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCH
 // Credentials come from Secrets Manager once per container.
 const upstreamFetcher = upstreamFetcherFromAws(env, logger);
 
-export const handler = async (): Promise<PollSummary> => {
+export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<PollSummary> => {
+  const remaining = context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
   const summary = await pollWatches(
     { store, fetcher: await upstreamFetcher(), publisher, logger, policy: pollPolicy(env) },
     new Date(),
+    { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) },
   );
   logger.info('poll tick complete', { ...summary });
   recordMetrics(summary);
@@ -36,5 +39,7 @@ function recordMetrics(summary: PollSummary): void {
   metrics.addMetric('EventsPublished', MetricUnit.Count, summary.eventsPublished);
   metrics.addMetric('EventsPending', MetricUnit.Count, summary.eventsPending);
   metrics.addMetric('VersionConflicts', MetricUnit.Count, summary.conflicts);
+  metrics.addMetric('StoreFailures', MetricUnit.Count, summary.failuresByKind.store ?? 0);
+  metrics.addMetric('TicksCutOff', MetricUnit.Count, summary.cutOff ? 1 : 0);
   metrics.publishStoredMetrics();
 }

@@ -373,3 +373,45 @@ describe('what a poll stores is bounded, and a failed write is a failed poll', (
     expect(h.published().map((e) => [e.type, e.data.failure?.kind])).toEqual([[EVENT_TYPES.failing, 'store']]);
   });
 });
+
+describe('one slow upstream never delays the others', () => {
+  it('publishes the other watches’ changes at once and ends the tick at its deadline', async () => {
+    const slow = await pollerHarness(dynamo, simulator, { timeoutMs: 10_000 });
+    for (const id of ['ds_a', 'ds_b', 'ds_c', 'ds_hang']) {
+      simulator.putDataset(id, { status: 'running' });
+      await slow.watch({ type: 'dataset', datasetId: id });
+    }
+    await slow.poll();
+    for (const id of ['ds_a', 'ds_b', 'ds_c', 'ds_hang']) simulator.putDataset(id, { status: 'succeeded' });
+    simulator.addFault({ path: '/api/v1/datasets/ds_hang', delayMs: 20_000 });
+    const publishedAt: number[] = [];
+    const publish = slow.deps.publisher.publish.bind(slow.deps.publisher);
+    slow.deps.publisher.publish = async (events) => {
+      publishedAt.push(...events.map(() => Date.now()));
+      return publish(events);
+    };
+    const started = Date.now();
+
+    const summary = await pollWatches(slow.deps, new Date('2026-11-23T12:00:00Z'), { signal: AbortSignal.timeout(1_000) });
+    const tickMs = Date.now() - started;
+
+    expect(summary).toMatchObject({ changed: 3, failed: 1, failuresByKind: { unavailable: 1 } });
+    expect(publishedAt).toHaveLength(3);
+    expect(Math.max(...publishedAt) - started).toBeLessThan(500);
+    expect(tickMs).toBeGreaterThanOrEqual(950);
+    expect(tickMs).toBeLessThan(2_000);
+    slow.dispose();
+  });
+
+  it('starts no further watch once the deadline has passed, and says it was cut off', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    const expired = AbortSignal.abort();
+    simulator.resetStats();
+
+    const summary = await pollWatches(h.deps, new Date('2026-11-23T12:00:00Z'), { signal: expired });
+
+    expect(summary).toMatchObject({ watches: 0, cutOff: true });
+    expect(simulator.getStats().upstreamRequests).toBe(0);
+  });
+});

@@ -70,3 +70,71 @@ describe('delivery inside the local runtime', () => {
     expect(retried.body).toBe(receiver.received[0]?.body);
   });
 });
+
+describe('local delivery runs beside the poller, a lane per subscription', () => {
+  let dataDir: string;
+  let runtime: LocalRuntime | undefined;
+  let hanging: Receiver;
+  let healthy: Receiver;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'watchpost-lanes-'));
+    hanging = await startReceiver({ status: 200, delayMs: 10_000 });
+    healthy = await startReceiver();
+  });
+  afterEach(async () => {
+    await hanging.close();
+    await runtime?.close();
+    await healthy.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function call(rt: LocalRuntime, token: string, method: string, path: string, body?: unknown) {
+    const response = await fetch(`${rt.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return (await response.json()) as { id: string; token: string };
+  }
+
+  it('delivers team Y’s event within a second while team X’s webhook hangs, and the tick does not wait for either', async () => {
+    runtime = (await startTestRuntime({ dataDir, env: { WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: '1', WATCHPOST_DELIVERY_TIMEOUT_MS: '12000' } })).runtime;
+    const admin = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    const tokens: Record<string, string> = {};
+    for (const team of ['team-x', 'team-y']) {
+      tokens[team] = (await call(runtime, admin, 'POST', '/v1/admin/teams', { name: team })).token;
+      await call(runtime, tokens[team]!, 'POST', '/v1/watches', { resource: { type: 'dataset', datasetId: 'ds_demo_1' } });
+    }
+    await call(runtime, tokens['team-x']!, 'POST', '/v1/subscriptions', { channel: 'webhook', url: `${hanging.url}/x` });
+    await call(runtime, tokens['team-y']!, 'POST', '/v1/subscriptions', { channel: 'webhook', url: `${healthy.url}/y` });
+    await runtime.pollOnce();
+    runtime.simulator?.advance('datasets/ds_demo_1');
+    const started = Date.now();
+
+    await runtime.pollOnce();
+    const tickMs = Date.now() - started;
+    await eventually(() => healthy.received[0], 1_000);
+
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(tickMs).toBeLessThan(500);
+    expect(hanging.received).toHaveLength(1);
+  });
+
+  it('sends one POST per attempt to a receiver slower than the retry sweep', async () => {
+    runtime = (await startTestRuntime({ dataDir, env: { WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: '1' } })).runtime;
+    await runtime.pollOnce();
+    const token = (await readFile(join(dataDir, 'demo-team-token'), 'utf8')).trim();
+    // 2.5 s: more than two sweeps of the one-second retry loop.
+    healthy.answer({ status: 200, delayMs: 2_500 });
+    await call(runtime, token, 'POST', '/v1/subscriptions', { channel: 'webhook', url: `${healthy.url}/slow` });
+    runtime.simulator?.advance('datasets/ds_demo_1');
+
+    await runtime.pollOnce();
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+
+    expect(healthy.received).toHaveLength(1);
+    const subscription = await eventually(async () => (await runtime!.api.subscriptions.all('demo'))[0]);
+    expect(subscription.deliveredCount).toBe(1);
+  });
+});

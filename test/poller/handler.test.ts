@@ -37,14 +37,35 @@ describe('poller Lambda handler', () => {
     });
     const { handler } = await import('../../lambdas/poller/handler');
 
-    const baseline = await handler();
+    const context = { getRemainingTimeInMillis: () => 300_000 };
+    const baseline = await handler({}, context);
     simulator.putDataset('ds_h', { status: 'succeeded' });
-    const tick = await handler();
+    const tick = await handler({}, context);
 
     expect(baseline).toMatchObject({ watches: 1, baselines: 1 });
     expect(tick).toMatchObject({ watches: 1, changed: 1, eventsPublished: 1 });
     const entry = sns.commandCalls(PublishBatchCommand)[0]?.args[0].input;
     expect(entry?.TopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:changes');
     expect(entry?.PublishBatchRequestEntries?.[0]?.Subject).toBe('dataset ds_h: running → succeeded');
+  });
+
+  it('stops a tick inside the time the Lambda has left', async () => {
+    const tableName = await dynamo.newTable();
+    const store = new WatchStore({ client: dynamo.client, tableName });
+    simulator.putDataset('ds_slow', { status: 'running' });
+    simulator.addFault({ path: '/api/v1/datasets/ds_slow', delayMs: 30_000 });
+    await store.putWatch(createWatch({ watchId: 'w_slow', team: 't', resource: { type: 'dataset', datasetId: 'ds_slow' } }, new Date()));
+    stubLambdaEnv(dynamo.endpoint, { WATCHPOST_TABLE_NAME: tableName, WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes', ADAPTION_BASE_URL: simulator.url, ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey });
+    vi.resetModules();
+    const { handler } = await import('../../lambdas/poller/handler');
+    const started = Date.now();
+
+    // 16 s left: the tick keeps 15 s for itself and gets the 1 s minimum.
+    const tick = await handler({}, { getRemainingTimeInMillis: () => 16_000 });
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(tick).toMatchObject({ watches: 1, failed: 1, failuresByKind: { unavailable: 1 } });
+    expect((await store.getWatch('w_slow'))?.lastError?.message).toContain('tick deadline');
+    simulator.clearFaults();
   });
 });

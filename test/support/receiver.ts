@@ -12,6 +12,8 @@ export interface ScriptedAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Waits this long before answering (a slow or hanging receiver). */
+  delayMs?: number;
 }
 
 /**
@@ -27,7 +29,11 @@ export async function startReceiver(fallback: ScriptedAnswer = { status: 200, bo
     req.on('end', () => {
       received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       const answer = script.shift() ?? fallback;
-      res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+      const respond = () => {
+        if (!res.destroyed) res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(respond, answer.delayMs);
+      else respond();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -76,6 +76,32 @@ export class DeliveryStore {
     return result.Item ? fromItem(unmarshall(result.Item)) : undefined;
   }
 
+  /**
+   * Takes the lease on a pending delivery's next attempt: pushes its due time
+   * to `until`, if it is still pending at `attempts` and due by `now`. Of two
+   * processes (a retry sweep and a slow attempt, or a redelivered batch) only
+   * one gets it, so a receiver is never sent the same attempt twice. A
+   * process that dies holding it leaves the attempt due again at `until`.
+   */
+  async claim(record: DeliveryRecord, now: Date, until: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(this.keyOf(record.subscriptionId, record.eventId)),
+          UpdateExpression: 'SET nextAttemptAt = :until',
+          ConditionExpression: '#status = :pending AND attempts = :attempts AND nextAttemptAt <= :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':until': until.toISOString(), ':pending': 'pending', ':attempts': record.attempts, ':now': now.toISOString() }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Records an attempt: the record's new state, the attempt log, the subscription's counters. */
   async recordAttempt(record: DeliveryRecord, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<void> {
     await this.client.send(

@@ -57,17 +57,28 @@ export function createRetryingFetch(deps: RetryingFetchDeps): FetchLike {
     return Math.floor(random() * ceiling);
   };
 
+  /** Waits, unless the caller gives up first (a tick's deadline). */
+  const pause = (ms: number, signal: AbortSignal | undefined) =>
+    signal
+      ? Promise.race([sleep(ms), new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))])
+      : sleep(ms);
+
   return async (url, init) => {
+    const caller = init.signal ?? undefined;
+    const abandoned = () => new TransportError('abandoned: the tick deadline passed before an answer', { cause: caller?.reason });
     let lastError: unknown;
     for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+      if (caller?.aborted) throw abandoned();
       const isLast = attempt === policy.maxAttempts;
+      const timeout = AbortSignal.timeout(policy.timeoutMs);
       let response: Response;
       try {
-        response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(policy.timeoutMs) });
+        response = await fetch(url, { ...init, redirect: 'manual', signal: caller ? AbortSignal.any([caller, timeout]) : timeout });
       } catch (error) {
+        if (caller?.aborted) throw abandoned();
         lastError = error;
         if (isLast) break;
-        await sleep(backoff(attempt));
+        await pause(backoff(attempt), caller);
         continue;
       }
       if (!isRetryableStatus(response.status) || isLast) return response;
@@ -79,7 +90,7 @@ export function createRetryingFetch(deps: RetryingFetchDeps): FetchLike {
         // the next tick retries.
         return new Response(null, { status: response.status, headers: response.headers });
       }
-      await sleep(retryAfter ?? backoff(attempt));
+      await pause(retryAfter ?? backoff(attempt), caller);
     }
     const reason = lastError instanceof Error && lastError.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : describeNetworkError(lastError);
     throw new TransportError(`${reason} (${policy.maxAttempts} attempts)`, { cause: lastError });

@@ -21,7 +21,7 @@ export class AdaptionClient {
     this.baseUrl = trimBaseUrl(options.baseUrl);
   }
 
-  async fetchDataset(ref: DatasetRef): Promise<FetchOutcome> {
+  async fetchDataset(ref: DatasetRef, signal?: AbortSignal): Promise<FetchOutcome> {
     const resource = `datasets/${ref.datasetId}`;
     // Refuse ids that would change the URL's meaning before anything is sent.
     if (!DatasetRefSchema.safeParse(ref).success) return failed('invalid_request', `invalid dataset id ${JSON.stringify(ref.datasetId).slice(0, 80)}`);
@@ -29,6 +29,7 @@ export class AdaptionClient {
     try {
       const response = await this.options.fetch(url, {
         headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' },
+        ...(signal ? { signal } : {}),
       });
       return await interpretResourceResponse(response, resource, DatasetResponseSchema, datasetSnapshot, this.options.logger);
     } catch (error) {

@@ -22,18 +22,18 @@ export class DeepOpinionClient {
     this.baseUrl = trimBaseUrl(options.baseUrl);
   }
 
-  async fetchCorrectionSession(ref: CorrectionSessionRef): Promise<FetchOutcome> {
+  async fetchCorrectionSession(ref: CorrectionSessionRef, signal?: AbortSignal): Promise<FetchOutcome> {
     const resource = `projects/${ref.projectId}/corrections/${ref.correctionId}`;
     if (!CorrectionSessionRefSchema.safeParse(ref).success) return failed('invalid_request', `invalid correction session id ${resource.slice(0, 80)}`);
     const url = `${this.baseUrl}/projects/${encodeURIComponent(ref.projectId)}/corrections/${encodeURIComponent(ref.correctionId)}`;
     try {
       const token = await this.options.auth.token();
-      let response = await this.get(url, token);
+      let response = await this.get(url, token, signal);
       if (response.status === 401 && this.options.auth.canRefresh) {
         // The token may have expired early: log in again, once for this request.
         await response.body?.cancel().catch(() => undefined);
         this.options.auth.invalidate(token);
-        response = await this.get(url, await this.options.auth.token());
+        response = await this.get(url, await this.options.auth.token(), signal);
       }
       return await interpretResourceResponse(response, resource, CorrectionSessionResponseSchema, correctionSnapshot, this.options.logger);
     } catch (error) {
@@ -41,7 +41,7 @@ export class DeepOpinionClient {
     }
   }
 
-  private get(url: string, token: string): Promise<Response> {
-    return this.options.fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  private get(url: string, token: string, signal: AbortSignal | undefined): Promise<Response> {
+    return this.options.fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, ...(signal ? { signal } : {}) });
   }
 }

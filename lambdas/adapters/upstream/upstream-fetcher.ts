@@ -39,14 +39,14 @@ export class UpstreamFetcher implements ResourceFetcher {
     return new UpstreamFetcher(adaption, deepOpinion);
   }
 
-  fetchState(resource: ResourceRef): Promise<FetchOutcome> {
+  fetchState(resource: ResourceRef, options: { signal?: AbortSignal | undefined } = {}): Promise<FetchOutcome> {
     if (resource.type === 'dataset') {
       return this.adaption
-        ? this.adaption.fetchDataset(resource)
+        ? this.adaption.fetchDataset(resource, options.signal)
         : Promise.resolve(failed('credentials', 'no Adaption Labs API key is configured (ADAPTION_API_KEY)'));
     }
     return this.deepOpinion
-      ? this.deepOpinion.fetchCorrectionSession(resource)
+      ? this.deepOpinion.fetchCorrectionSession(resource, options.signal)
       : Promise.resolve(failed('credentials', 'no DeepOpinion credentials are configured (DEEPOPINION_TOKEN or DEEPOPINION_EMAIL/PASSWORD)'));
   }
 }
