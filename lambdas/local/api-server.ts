@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { handleApiRequest, MAX_BODY_BYTES } from '../api/app';
 import type { ApiDeps } from '../api/deps';
 import { problemResponse, problems, type ApiResponse } from '../api/http';
+import { listenOn } from './startup';
 
 /** The watch API on a local port: the same request handling as the Lambda behind API Gateway. */
 export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.0.1'): Promise<{ url: string; server: Server; close(): Promise<void> }> {
@@ -23,7 +24,7 @@ export async function startApiServer(deps: ApiDeps, port: number, host = '127.0.
     }
     res.writeHead(response.status, response.headers).end(response.body);
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await listenOn(server, port, host, 'WATCHPOST_PORT');
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,

@@ -21,7 +21,7 @@ export class JsonlPublisher implements EventPublisher {
 
   async publish(events: WatchEvent[]): Promise<PublishResult> {
     if (events.length === 0) return { failedIds: [], errors: [] };
-    await appendFile(this.file, events.map((event) => `${JSON.stringify(event)}\n`).join(''), 'utf8');
+    await appendFile(this.file, events.map((event) => `${JSON.stringify(event)}\n`).join(''), { encoding: 'utf8', mode: 0o600 });
     for (const event of events) this.print(`[event] ${event.time} ${eventHeadline(event)}  (${event.type}, ${event.id})`);
     for (const listener of this.listeners) await listener(events);
     return { failedIds: [], errors: [] };

@@ -16,7 +16,7 @@ export class MailLogSender implements EmailSender {
 
   async send(subscription: Subscription, event: WatchEvent): Promise<void> {
     const mail = [`To: ${subscription.address}`, `Subject: ${eventHeadline(event)}`, '', eventEmailText(event), '', '-----', ''].join('\n');
-    await appendFile(this.file, mail, 'utf8');
+    await appendFile(this.file, mail, { encoding: 'utf8', mode: 0o600 });
     this.print(`[mail] to ${subscription.address}: ${eventHeadline(event)}`);
   }
 }
@@ -25,7 +25,7 @@ export class JsonlDeadLetters implements DeadLetterSink {
   constructor(private readonly file: string) {}
 
   async send(record: DeliveryRecord, reason: string): Promise<void> {
-    await appendFile(this.file, `${JSON.stringify({ reason, ...record })}\n`, 'utf8');
+    await appendFile(this.file, `${JSON.stringify({ reason, ...record })}\n`, { encoding: 'utf8', mode: 0o600 });
   }
 }
 

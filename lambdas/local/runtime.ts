@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +16,7 @@ import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
 import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, tickDeadlineMs, upstreamSettings, type Env } from '../config';
 import { runEvery } from './run-every';
+import { checkEmbeddedDatabase, claimDataDir, listenOn, readStateFile, StartupError } from './startup';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 import type { Logger } from '../domain/ports';
 import { newTeamToken } from '../api/auth';
@@ -55,21 +56,46 @@ export interface LocalRuntime {
  * Lambda on a timer, and an in-process publisher in place of SNS.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  // Whatever has started is stopped again if a later step fails: a failed
+  // start leaves no port held and no timer running.
+  const started: Array<() => Promise<void>> = [];
+  try {
+    return await start(options, started);
+  } catch (error) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(options: LocalRuntimeOptions, started: Array<() => Promise<void>>): Promise<LocalRuntime> {
   const { env, logger } = options;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
   const dataDir = resolve(env.WATCHPOST_DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
+  const releaseDataDir = await claimDataDir(dataDir);
+  started.push(releaseDataDir);
 
-  const dynamoServer = dynalite({ path: join(dataDir, 'dynamodb'), createTableMs: 0 });
-  await new Promise<void>((done) => dynamoServer.listen(0, '127.0.0.1', () => done()));
+  const dynamoPath = join(dataDir, 'dynamodb');
+  await checkEmbeddedDatabase(dynamoPath);
+  const dynamoServer = dynalite({ path: dynamoPath, createTableMs: 0 });
+  await listenOn(dynamoServer, 0, '127.0.0.1', 'the embedded DynamoDB');
+  started.push(() => new Promise<void>((done) => dynamoServer.close(() => done())));
   const dynamoEndpoint = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
   const dynamoClient = new DynamoDBClient({
     endpoint: dynamoEndpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
   });
-  await ensureTable(dynamoClient, LOCAL_TABLE);
+  started.push(async () => dynamoClient.destroy());
+  try {
+    await ensureTable(dynamoClient, LOCAL_TABLE);
+  } catch (error) {
+    throw new StartupError(
+      `The embedded database in ${dynamoPath} could not be opened (${error instanceof Error ? error.message : String(error)}): move that directory away to start fresh (its watches are lost).`,
+      { cause: error },
+    );
+  }
   const store = new WatchStore({ client: dynamoClient, tableName: LOCAL_TABLE });
   const pollStore = new DynamoPollStore({ client: dynamoClient, tableName: LOCAL_TABLE });
   const teams = new TeamStore(dynamoClient, LOCAL_TABLE);
@@ -80,11 +106,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   let stepTimer: NodeJS.Timeout | undefined;
   let saveSimulator = async (): Promise<void> => undefined;
   if (!hasAnyCredentials(credentials)) {
-    simulator = await startSimulator({ port: env.WATCHPOST_SIMULATOR_PORT });
     // The demo world persists with the watches, so a restart does not look like resources going backwards.
     const stateFile = join(dataDir, 'simulator-state.json');
-    simulator.importState(JSON.parse(await readFile(stateFile, 'utf8').catch(() => '{}')) as Parameters<UpstreamSimulator['importState']>[0]);
-    saveSimulator = () => writeFile(stateFile, JSON.stringify(simulator?.exportState() ?? {}), 'utf8');
+    const state = await readStateFile<Parameters<UpstreamSimulator['importState']>[0]>(stateFile, {}, 'delete it to reset the demo resources');
+    const running = await startSimulator({ port: env.WATCHPOST_SIMULATOR_PORT });
+    started.push(() => running.close());
+    simulator = running;
+    running.importState(state);
+    saveSimulator = () => writeFile(stateFile, JSON.stringify(running.exportState()), { encoding: 'utf8', mode: 0o600 });
     credentials = { adaptionApiKey: SIMULATOR_DEFAULTS.adaptionApiKey, deepOpinion: { ...SIMULATOR_DEFAULTS.deepOpinion } };
     settings = {
       ...upstreamSettings(env, credentials),
@@ -98,6 +127,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         simulator?.advance();
         void saveSimulator();
       }, step * 1000);
+      started.push(async () => clearInterval(stepTimer));
     }
     print(
       `No upstream credentials set: using the built-in simulator at ${simulator.url} with demo watches` +
@@ -136,6 +166,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     for (const event of events) void lanes.track(delivery.deliverEvent(event, subscriptionsOf));
   });
   const stopRetries = startRetryLoop(delivery, deliveries, lanes, now, logger);
+  started.push(stopRetries);
 
   const api: ApiDeps = {
     watches: store,
@@ -155,6 +186,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   const adminToken = env.WATCHPOST_ADMIN_TOKEN ?? (await localAdminToken(join(dataDir, 'admin-token')));
   const apiServer = await startApiServer(api, env.WATCHPOST_PORT);
+  started.push(() => apiServer.close());
   print(
     `Watch API on ${apiServer.url} (OpenAPI: ${apiServer.url}/v1/openapi.json); admin token: ` +
       (env.WATCHPOST_ADMIN_TOKEN ? 'WATCHPOST_ADMIN_TOKEN' : `in ${join(dataDir, 'admin-token')}`),
@@ -199,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await simulator?.close();
       dynamoClient.destroy();
       await new Promise<void>((done) => dynamoServer.close(() => done()));
+      await releaseDataDir();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from '../startup';
 import {
   advanceCorrection,
   advanceDataset,
@@ -81,7 +82,7 @@ export class UpstreamSimulator {
   url = '';
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    await listenOn(this.server, this.options.port ?? 0, this.options.host ?? '127.0.0.1', 'WATCHPOST_SIMULATOR_PORT');
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://${this.options.host ?? '127.0.0.1'}:${port}`;
     return this;
