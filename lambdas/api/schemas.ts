@@ -15,7 +15,16 @@ const NotifyOnSchema = z
   .refine((fields) => new Set(fields).size === fields.length, 'must not repeat a field')
   .meta({ description: 'Fields whose change sends a notification.', example: ['status', 'grade'] });
 
-const LabelSchema = z.string().trim().min(1).max(100).meta({ description: 'A free-form name for the watch (at most 100 characters).' });
+/** C0 and C1 controls, and the bidirectional overrides that make text display other than it reads. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+const LabelSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .refine((label) => !CONTROL_CHARACTERS.test(label), 'must not contain control characters (line breaks, tabs, escapes, direction overrides)')
+  .meta({ description: 'A free-form name for the watch (at most 100 characters, no control characters).' });
 
 export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'What to watch: an Adaption Labs dataset or a DeepOpinion correction session.' });
 

@@ -22,7 +22,7 @@ export function resourceLink(event: WatchEvent, templates: ResourceLinkTemplates
 }
 
 function value(v: string | number | null): string {
-  return v === null ? '_none_' : `\`${String(v)}\``;
+  return v === null ? '_none_' : `\`${escapeMrkdwn(String(v))}\``;
 }
 
 /**
@@ -34,22 +34,24 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
   const headline = eventHeadline(event);
   const title = data.label ? `${data.label}: ${headline}` : headline;
   const link = resourceLink(event, links);
-  const fields: Array<{ type: 'mrkdwn'; text: string }> = [{ type: 'mrkdwn', text: `*Resource*\n${link ? `<${link}|${event.subject}>` : `\`${event.subject}\``}` }];
+  const subject = escapeMrkdwn(event.subject);
+  const fields: Array<{ type: 'mrkdwn'; text: string }> = [{ type: 'mrkdwn', text: `*Resource*\n${link ? `<${link}|${subject}>` : `\`${subject}\``}` }];
   for (const change of data.changes) {
     fields.push({ type: 'mrkdwn', text: `*${change.field}*\n${value(change.from)} → ${value(change.to)}` });
   }
   const current = data.current;
   if (current && !data.changes.some((c) => c.field === 'grade') && current.grade !== null) fields.push({ type: 'mrkdwn', text: `*grade*\n${value(current.grade)}` });
   if (current && !data.changes.some((c) => c.field === 'score') && current.score !== null) fields.push({ type: 'mrkdwn', text: `*score*\n${value(current.score)}` });
-  if (data.failure) fields.push({ type: 'mrkdwn', text: `*last error*\n${data.failure.kind}: ${data.failure.message.slice(0, 200)}` });
+  if (data.failure) fields.push({ type: 'mrkdwn', text: `*last error*\n${escapeMrkdwn(data.failure.kind)}: ${escapeMrkdwn(data.failure.message.slice(0, 200))}` });
 
   const emoji = event.type === EVENT_TYPES.changed ? ':large_blue_circle:' : event.type === EVENT_TYPES.recovered ? ':white_check_mark:' : ':warning:';
   return {
-    text: title,
+    // Slack reads <!channel>, <@U…> and <url|text> in every text field, the fallback included.
+    text: escapeMrkdwn(title),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${escapeMrkdwn(title)}*` } },
       { type: 'section', fields: fields.slice(0, 10) },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Watch \`${data.watchId}\` · team \`${data.team}\` · ${event.time} · event \`${event.id}\`` }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`Watch \`${data.watchId}\` · team \`${data.team}\` · ${event.time} · event \`${event.id}\``) }] },
     ],
   };
 }

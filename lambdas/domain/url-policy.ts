@@ -18,13 +18,36 @@ export function isAllowedDestination(address: string, policy: UrlPolicy): boolea
   return isPublicAddress(address) || (policy.allowLoopback && isLoopbackAddress(address));
 }
 
-/** ipaddr.js's range name (`unicast`, `private`, `loopback`, …), or undefined for a non-address. */
+/**
+ * ipaddr.js's range name (`unicast`, `private`, `loopback`, …), or undefined
+ * for a non-address. An IPv6 address that carries an IPv4 address is judged
+ * by the IPv4 address(es) inside, since that is where it ends up.
+ */
 function addressRange(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return undefined;
-  let parsed = ipaddr.parse(address);
-  // ::ffff:10.0.0.1 reaches 10.0.0.1: judge the IPv4 address it maps.
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  return parsed.range();
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range();
+  const embedded = embeddedIPv4((parsed as ipaddr.IPv6).parts);
+  if (embedded.length === 0) return parsed.range();
+  // Every IPv4 address it carries must pass, or the address does not.
+  return embedded.map((v4) => v4.range()).find((range) => range !== 'unicast') ?? 'unicast';
+}
+
+/** The IPv4 addresses an IPv6 address embeds, by the forms that route to them. */
+export function embeddedIPv4(parts: number[]): ipaddr.IPv4[] {
+  const v4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  const [p0, p1, p2, p3, , p5, p6, p7] = parts as [number, number, number, number, number, number, number, number];
+  const zeroUpTo = (n: number) => parts.slice(0, n).every((part) => part === 0);
+  // IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d (but not :: and ::1).
+  if (zeroUpTo(5) && p5 === 0xffff) return [v4(p6, p7)];
+  if (zeroUpTo(6) && !(p6 === 0 && p7 <= 1)) return [v4(p6, p7)];
+  // NAT64: the well-known 64:ff9b::/96 and the local-use 64:ff9b:1::/48.
+  if (p0 === 0x64 && p1 === 0xff9b) return [v4(p6, p7)];
+  // 6to4 2002:AABB:CCDD::/48.
+  if (p0 === 0x2002) return [v4(p1, p2)];
+  // Teredo 2001:0::/32: the server's address, and the client's, stored inverted.
+  if (p0 === 0x2001 && p1 === 0) return [v4(p2, p3), v4(p6 ^ 0xffff, p7 ^ 0xffff)];
+  return [];
 }
 
 /** Host names that only ever mean something inside a network. */

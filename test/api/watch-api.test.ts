@@ -111,6 +111,9 @@ describe('validation', () => {
     ['an unknown notifyOn field', { ...datasetWatch, notifyOn: ['colour'] }, 'notifyOn.0', ''],
     ['a grade on a correction session', { resource: { type: 'correction_session', projectId: 7, correctionId: 42 }, notifyOn: ['grade'] }, 'notifyOn', 'no grade'],
     ['a label over 100 characters', { ...datasetWatch, label: 'x'.repeat(101) }, 'label', ''],
+    ['a label with a line break', { ...datasetWatch, label: 'nightly\n<!channel> eval' }, 'label', 'control characters'],
+    ['a label with an escape sequence', { ...datasetWatch, label: 'nightly \u001b[31m eval' }, 'label', 'control characters'],
+    ['a label with a direction override', { ...datasetWatch, label: 'nightly \u202e lave' }, 'label', 'control characters'],
   ])('answers 400 naming the field for %s', async (_name, body, path, message) => {
     const result = await api.call('POST', '/v1/watches', { token: teamA, body });
 
@@ -392,5 +395,29 @@ describe('errors', () => {
 
   it('serves a health check without a token', async () => {
     expect((await api.call('GET', '/healthz')).json).toEqual({ status: 'ok' });
+  });
+});
+
+describe('forged cursors inside the team’s own partition', () => {
+  const forge = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+  it.each([
+    ['/v1/subscriptions', { pk: 'TEAM#team-a', sk: 'TOKEN' }],
+    ['/v1/subscriptions', { pk: 'TEAM#team-a', sk: 'QUOTA#watches' }],
+    ['/v1/watches', { pk: 'WATCH#x', sk: 'EVENT#1', teamPk: 'TEAM#team-a', teamSk: 'SUB#1' }],
+  ])('answers 400 naming the cursor for %s with a key of another kind', async (path, key) => {
+    const result = await api.call('GET', path, { token: teamA, query: { cursor: forge(key) } });
+
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0].path).toBe('cursor');
+    expect(api.logger.at('error')).toEqual([]);
+  });
+
+  it('answers 400 for an events cursor that is not an event key of that watch', async () => {
+    const { json: watch } = await api.call('POST', '/v1/watches', { token: teamA, body: datasetWatch });
+
+    const result = await api.call('GET', `/v1/watches/${watch.id}/events`, { token: teamA, query: { cursor: forge({ pk: `WATCH#${watch.id}`, sk: 'WATCH' }) } });
+
+    expect(result.status).toBe(400);
   });
 });

@@ -50,3 +50,29 @@ describe('refuseSubscriptionUrl', () => {
     expect(refuseSubscriptionUrl('http://127.0.0.1:9999/hook', 'webhook', strict)).toBe('must use https');
   });
 });
+
+describe('IPv6 addresses that carry an IPv4 address are judged by it', () => {
+  it.each([
+    ['::127.0.0.1', 'IPv4-compatible loopback'],
+    ['::a9fe:a9fe', 'IPv4-compatible metadata service'],
+    ['::ffff:7f00:1', 'IPv4-mapped loopback, hex form'],
+    ['64:ff9b::a9fe:a9fe', 'NAT64 to the metadata service'],
+    ['64:ff9b:1::a00:1', 'local-use NAT64 to 10.0.0.1'],
+    ['2002:7f00:1::1', '6to4 from 127.0.0.1'],
+    ['2002:a00:1::1', '6to4 from 10.0.0.1'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'Teredo to client 127.0.0.1'],
+    ['2001:0:a00:1:8000:63bf:a2b7:d7cb', 'Teredo through server 10.0.0.1'],
+  ])('refuses %s (%s)', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+    expect(refuseSubscriptionUrl(`https://[${address}]/hook`, 'webhook', { allowLoopback: false })).toContain('must not point at a private');
+  });
+
+  it.each([['64:ff9b::808:808'], ['2002:5db8:d822::1'], ['::5db8:d822']])('admits %s, which carries a public IPv4 address', (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
+
+  it('still refuses the unspecified address and loopback in their IPv6 forms', () => {
+    expect(isPublicAddress('::')).toBe(false);
+    expect(isPublicAddress('::1')).toBe(false);
+  });
+});

@@ -19,7 +19,17 @@ export function encodeCursor(key: Record<string, AttributeValue> | undefined): s
 
 export function decodeCursor(
   cursor: string | undefined,
-  expected: { attribute: string; value: string; keys: readonly string[] },
+  expected: {
+    attribute: string;
+    value: string;
+    keys: readonly string[];
+    /**
+     * What each key attribute must start with: the kind of item this list
+     * pages through. A key of another kind, even in the caller's own
+     * partition, would start the query outside its bounds.
+     */
+    startsWith: Readonly<Record<string, string>>;
+  },
 ): Record<string, AttributeValue> | undefined {
   if (cursor === undefined) return undefined;
   let key: unknown;
@@ -33,7 +43,8 @@ export function decodeCursor(
     key !== null &&
     Object.keys(key).sort().join() === [...expected.keys].sort().join() &&
     Object.values(key).every((v) => typeof v === 'string') &&
-    (key as Record<string, string>)[expected.attribute] === expected.value;
+    (key as Record<string, string>)[expected.attribute] === expected.value &&
+    Object.entries(expected.startsWith).every(([attribute, prefix]) => (key as Record<string, string>)[attribute]?.startsWith(prefix));
   if (!valid) throw new InvalidCursorError();
   return marshall(key as Record<string, string>);
 }

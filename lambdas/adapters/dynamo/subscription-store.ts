@@ -37,7 +37,7 @@ export class SubscriptionStore {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: marshall({ ':pk': teamPk(team), ':prefix': SUBSCRIPTION_PREFIX }),
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: teamPk(team), keys: ['pk', 'sk'] }),
+        ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: teamPk(team), keys: ['pk', 'sk'], startsWith: { sk: SUBSCRIPTION_PREFIX } }),
       }),
     );
     return { items: (result.Items ?? []).map(toSubscription), nextCursor: encodeCursor(result.LastEvaluatedKey) };

@@ -12,7 +12,7 @@ import { watchIdFor, type Watch } from '../../domain/watch';
 import { decodeCursor, encodeCursor, type Page } from './cursor';
 import { TABLE_LAYOUT } from './table';
 import { teamPk } from './keys';
-import { isTombstone, itemToWatch, pollShardAttribute, updateWatchIf, watchKey, watchPk, watchToItem, type Item } from './watch-item';
+import { isTombstone, itemToWatch, pollShardAttribute, updateWatchIf, WATCH_SK, watchKey, watchPk, watchToItem, type Item } from './watch-item';
 
 export interface WatchStoreOptions {
   client: DynamoDBClient;
@@ -116,6 +116,7 @@ export class WatchStore {
           attribute: teamIndex.partitionKey,
           value: teamPk(team),
           keys: ['pk', 'sk', teamIndex.partitionKey, teamIndex.sortKey],
+          startsWith: { pk: 'WATCH#', sk: WATCH_SK, [teamIndex.sortKey]: 'WATCH#' },
         }),
       }),
     );
@@ -214,7 +215,7 @@ export class WatchStore {
         ExpressionAttributeValues: marshall({ ':pk': watchPk(watchId), ':prefix': 'EVENT#' }),
         ScanIndexForward: false,
         Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: watchPk(watchId), keys: ['pk', 'sk'] }),
+        ExclusiveStartKey: decodeCursor(cursor, { attribute: 'pk', value: watchPk(watchId), keys: ['pk', 'sk'], startsWith: { sk: 'EVENT#' } }),
       }),
     );
     return {
