@@ -50,6 +50,8 @@ export const EnvSchema = z.object({
   WATCHPOST_TOPIC_ARN: optionalText,
   WATCHPOST_UPSTREAM_SECRET_ARN: optionalText,
   WATCHPOST_ADMIN_TOKEN_SECRET_ARN: optionalText,
+  /** The KMS key that seals webhook signing secrets (envelope encryption). */
+  WATCHPOST_SECRETS_KEY_ARN: optionalText,
   // Delivery: optional links to a resource's page, e.g. https://app.example.com/datasets/{datasetId}
   WATCHPOST_DATASET_LINK_TEMPLATE: optionalText,
   WATCHPOST_CORRECTION_LINK_TEMPLATE: optionalText,
@@ -145,7 +147,7 @@ export function tickDeadlineMs(env: Env, remainingMs: number = Number.POSITIVE_I
 /** A setting the deployment must provide (the CDK stack sets these). */
 export function requireSetting(
   env: Env,
-  name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN' | 'WATCHPOST_DELIVERY_QUEUE_URL' | 'WATCHPOST_DEAD_LETTER_QUEUE_URL',
+  name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN' | 'WATCHPOST_DELIVERY_QUEUE_URL' | 'WATCHPOST_DEAD_LETTER_QUEUE_URL' | 'WATCHPOST_SECRETS_KEY_ARN',
 ): string {
   const value = env[name];
   if (!value) throw new ConfigError([`${name}: required in AWS (set by the CDK stack)`]);

@@ -53,7 +53,7 @@ export class WatchpostStack extends Stack {
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
     });
-    this.delivery = new Delivery(this, 'Delivery', { store: this.store, topic: this.changes.topic });
+    this.delivery = new Delivery(this, 'Delivery', { store: this.store, topic: this.changes.topic, secrets: this.secrets });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       poller: this.poller.function,
       pollerTimeout: this.poller.timeout,

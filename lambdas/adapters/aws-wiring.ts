@@ -1,6 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { credentialsFromEnv, upstreamSettings, type Env } from '../config';
-import type { Logger } from '../domain/ports';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { credentialsFromEnv, requireSetting, upstreamSettings, type Env } from '../config';
+import type { Logger, SecretBox } from '../domain/ports';
+import { KmsSecretBox } from './crypto/kms-secret-box';
 import { loadUpstreamCredentials } from './secrets/upstream-secret';
 import { UpstreamFetcher } from './upstream/upstream-fetcher';
 
@@ -37,6 +39,11 @@ export function upstreamFetcherFromAws(env: Env, logger: Logger): () => Promise<
     const credentials = arn ? await loadUpstreamCredentials(await secrets(), arn) : credentialsFromEnv(env);
     return UpstreamFetcher.create(upstreamSettings(env, credentials), logger);
   }, SECRET_MAX_AGE_MS);
+}
+
+/** Webhook signing secrets, sealed under the stack's KMS key. */
+export function webhookSecretsFromAws(env: Env): SecretBox {
+  return new KmsSecretBox(new KMSClient({}), requireSetting(env, 'WATCHPOST_SECRETS_KEY_ARN'));
 }
 
 /** The operator token, from its own secret (a plain string). */

@@ -5,7 +5,7 @@ import type { DeliveryService } from '../delivery/delivery-service';
 import type { TeamStore } from '../adapters/dynamo/team-store';
 import type { TeamQuota } from '../adapters/dynamo/team-quota';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
-import type { Logger, ResourceFetcher } from '../domain/ports';
+import type { Logger, ResourceFetcher, SecretBox } from '../domain/ports';
 
 /** Everything the watch API's routes need, built once per process. */
 export interface ApiDeps {
@@ -18,6 +18,8 @@ export interface ApiDeps {
   /** Channels `POST /v1/subscriptions/{id}/test` can send to from here. */
   testableChannels: Array<'email' | 'slack' | 'webhook'>;
   fetcher: ResourceFetcher;
+  /** Seals webhook signing secrets before they are stored. */
+  secrets: SecretBox;
   logger: Logger;
   /** The operator token for /v1/admin routes; undefined disables them. */
   adminToken: () => Promise<string | undefined>;

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { adminTokenFromAws, upstreamFetcherFromAws } from '../adapters/aws-wiring';
+import { adminTokenFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
@@ -34,13 +34,16 @@ const fetcher: ResourceFetcher = {
   },
 };
 
+const secrets = webhookSecretsFromAws(env);
+
 const deps: ApiDeps = {
   watches: new WatchStore({ client, tableName }),
   teams: new TeamStore(client, tableName),
   subscriptions: new SubscriptionStore(client, tableName),
   deliveries: new DeliveryStore(client, tableName),
   // Test sends and redeliveries are immediate; the API never schedules retries.
-  delivery: awsDeliveryService(env, client, logger, { queues: false }),
+  delivery: awsDeliveryService(env, client, logger, { queues: false, secrets }),
+  secrets,
   emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
   testableChannels: ['slack', 'webhook'],
   fetcher,

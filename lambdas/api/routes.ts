@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
+import { secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
 import { newId, newTeamToken, newWebhookSecret, sha256Hex } from './auth';
@@ -220,8 +221,10 @@ export const ROUTES: Route[] = [
         // Email waits for the recipient to confirm with SNS.
         status: input.channel === 'email' ? 'pending_confirmation' : 'active',
         createdAt: deps.now().toISOString(),
-        secret: input.channel === 'webhook' ? newWebhookSecret() : undefined,
       };
+      // The plaintext is answered this once; only its sealed form is stored.
+      const secret = input.channel === 'webhook' ? newWebhookSecret() : undefined;
+      if (secret) subscription.secret = await deps.secrets.seal(secret, secretContext(subscription));
       let stored = false;
       try {
         await deps.subscriptions.put(subscription);
@@ -241,7 +244,7 @@ export const ROUTES: Route[] = [
       } finally {
         if (!stored) await deps.quota.release(team, 'subscriptions', deps.now());
       }
-      return json(201, { ...subscriptionView(subscription), ...(subscription.secret ? { secret: subscription.secret } : {}) });
+      return json(201, { ...subscriptionView(subscription), ...(secret ? { secret } : {}) });
     },
   },
   {

@@ -5,11 +5,12 @@ import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { safePostJson } from '../adapters/http/safe-post';
 import { SqsDeadLetters, SqsRetryScheduler } from '../adapters/sqs/sqs-delivery-queues';
 import { linkTemplates, requireSetting, type Env } from '../config';
-import type { Logger } from '../domain/ports';
+import { webhookSecretsFromAws } from '../adapters/aws-wiring';
+import type { Logger, SecretBox } from '../domain/ports';
 import { DeliveryService } from './delivery-service';
 
 /** The delivery service as the AWS functions run it (delivery queue consumer and the API's test/redeliver). */
-export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Logger, options: { queues: boolean } = { queues: true }): DeliveryService {
+export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Logger, options: { queues: boolean; secrets?: SecretBox } = { queues: true }): DeliveryService {
   const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
   const sqs = new SQSClient({});
   const now = () => new Date();
@@ -20,6 +21,7 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
     post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: false }),
     retries: options.queues ? new SqsRetryScheduler(sqs, requireSetting(env, 'WATCHPOST_DELIVERY_QUEUE_URL'), now) : noQueue,
     deadLetters: options.queues ? new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')) : noQueue,
+    secrets: options.secrets ?? webhookSecretsFromAws(env),
     // SNS emails its subscribers itself.
     channels: ['slack', 'webhook'],
     links: linkTemplates(env),

@@ -6,9 +6,9 @@ import type { PostResult } from '../adapters/http/safe-post';
 import { forEachBounded } from '../domain/concurrency';
 import { retryDelayMs } from '../domain/delivery-schedule';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events';
-import type { Logger } from '../domain/ports';
+import type { Logger, SecretBox } from '../domain/ports';
 import { slackMessage, type ResourceLinkTemplates } from '../domain/slack-message';
-import { matchesSubscription, type Channel, type Subscription } from '../domain/subscription';
+import { matchesSubscription, secretContext, type Channel, type Subscription } from '../domain/subscription';
 import type { DeadLetterSink, DeliveryRef, EmailSender, JsonPoster, RetryScheduler } from './ports';
 
 export interface DeliveryDeps {
@@ -17,6 +17,8 @@ export interface DeliveryDeps {
   post: JsonPoster;
   retries: RetryScheduler;
   deadLetters: DeadLetterSink;
+  /** Opens webhook subscriptions' sealed signing secrets. */
+  secrets: SecretBox;
   /** Channels this process delivers itself. In AWS: slack and webhook (SNS emails directly). */
   channels: Channel[];
   email?: EmailSender | undefined;
@@ -194,7 +196,9 @@ export class DeliveryService {
       let result: PostResult;
       if (subscription.channel === 'webhook') {
         const body = JSON.stringify(event);
-        result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(subscription.secret ?? '', event.id, deps.now(), body) });
+        if (!subscription.secret) return { ok: false, statusCode: null, latencyMs: 0, error: 'this webhook subscription has no signing secret' };
+        const secret = await deps.secrets.open(subscription.secret, secretContext(subscription));
+        result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(secret, event.id, deps.now(), body) });
       } else if (subscription.channel === 'slack') {
         result = await deps.post(subscription.url ?? '', JSON.stringify(slackMessage(event, deps.links)), { 'content-type': 'application/json' });
       } else {

@@ -73,3 +73,13 @@ export interface Logger {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
+
+/**
+ * Keeps a secret (a webhook signing secret) encrypted at rest. `context`
+ * names what the secret belongs to and is bound into the ciphertext, so a
+ * sealed value copied onto another subscription does not open.
+ */
+export interface SecretBox {
+  seal(plaintext: string, context: Record<string, string>): Promise<string>;
+  open(sealed: string, context: Record<string, string>): Promise<string>;
+}

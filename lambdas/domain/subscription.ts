@@ -21,7 +21,10 @@ export interface Subscription {
   filter: SubscriptionFilter | null;
   status: SubscriptionStatus;
   createdAt: string;
-  /** Webhook signing secret. Never leaves the service after creation. */
+  /**
+   * Webhook signing secret, sealed (see SecretBox): the plaintext is shown
+   * once at creation and otherwise exists only in memory while signing.
+   */
   secret?: string | undefined;
   /** SNS subscription ARN of an email subscription. */
   snsSubscriptionArn?: string | undefined;
@@ -30,6 +33,11 @@ export interface Subscription {
   failedCount?: number | undefined;
   lastSuccessAt?: string | undefined;
   lastFailureAt?: string | undefined;
+}
+
+/** What a subscription's sealed secret is bound to: it opens for this subscription only. */
+export function secretContext(subscription: Pick<Subscription, 'team' | 'id'>): Record<string, string> {
+  return { team: subscription.team, subscription: subscription.id };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { LocalSecretBox } from '../adapters/crypto/local-secret-box';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { safePostJson } from '../adapters/http/safe-post';
@@ -145,6 +146,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   const subscriptions = new SubscriptionStore(dynamoClient, LOCAL_TABLE);
   const deliveries = new DeliveryStore(dynamoClient, LOCAL_TABLE);
   const lanes = new SubscriptionLanes(logger);
+  const secrets = await LocalSecretBox.fromKeyFile(join(dataDir, 'secret-key'));
   const delivery = new DeliveryService({
     subscriptions,
     deliveries,
@@ -158,6 +160,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     logger,
     now,
     lanes,
+    secrets,
     leaseMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS + 5_000,
   });
   // Delivery is started, not awaited: the poll tick goes on while receivers answer.
@@ -177,6 +180,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     emails: localEmailSubscriptions,
     testableChannels: ['email', 'slack', 'webhook'],
     fetcher,
+    secrets,
     logger,
     adminToken: async () => adminToken,
     limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },

@@ -6,11 +6,14 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { NodeFunction } from './node-function';
+import type { WatchpostSecrets } from './secrets';
 import type { WatchStore } from './watch-store';
 
 export interface DeliveryProps {
   readonly store: WatchStore;
   readonly topic: Topic;
+  /** Opens webhook signing secrets to sign deliveries. */
+  readonly secrets: WatchpostSecrets;
 }
 
 const FUNCTION_TIMEOUT = Duration.seconds(60);
@@ -52,6 +55,7 @@ export class Delivery extends Construct {
       timeout: FUNCTION_TIMEOUT,
     }).function;
     props.store.bind(this.function, ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    props.secrets.bindWebhookSecretsKey(this.function, 'open');
     this.function.addEnvironment('WATCHPOST_DELIVERY_QUEUE_URL', this.queue.queueUrl);
     this.function.addEnvironment('WATCHPOST_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
     this.queue.grantSendMessages(this.function);

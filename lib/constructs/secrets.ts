@@ -1,16 +1,20 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /**
  * Upstream credentials and the operator's admin token, in Secrets Manager:
  * never in environment values. The credentials secret is created with empty
- * keys for an operator to fill; the admin token is generated.
+ * keys for an operator to fill; the admin token is generated. Webhook signing
+ * secrets are sealed in the table under a KMS key of their own (envelope
+ * encryption), usable only by the functions that seal or sign.
  */
 export class WatchpostSecrets extends Construct {
   public readonly upstreamCredentials: Secret;
   public readonly adminToken: Secret;
+  public readonly webhookSecretsKey: Key;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -28,6 +32,22 @@ export class WatchpostSecrets extends Construct {
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.webhookSecretsKey = new Key(this, 'WebhookSecretsKey', {
+      enableKeyRotation: true,
+      description: 'Watchpost: seals webhook signing secrets at rest',
+      // Without it, every stored webhook secret is unreadable: kept when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Lets a function use the webhook secrets key and tells it which: `seal`
+   * (the API: new data keys, and opening for test sends) or `open` (delivery).
+   */
+  bindWebhookSecretsKey(fn: IFunction & { addEnvironment(key: string, value: string): unknown }, use: 'seal' | 'open'): void {
+    fn.addEnvironment('WATCHPOST_SECRETS_KEY_ARN', this.webhookSecretsKey.keyArn);
+    if (use === 'seal') this.webhookSecretsKey.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
+    else this.webhookSecretsKey.grantDecrypt(fn);
   }
 
   bindUpstreamCredentials(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {

@@ -23,6 +23,7 @@ beforeAll(async () => {
     WATCHPOST_TABLE_NAME: tableName,
     WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
     WATCHPOST_ADMIN_TOKEN: ADMIN,
+    WATCHPOST_SECRETS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/0b9c1a52-0000-4000-8000-000000000001',
     ADAPTION_BASE_URL: simulator.url,
     ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey,
   });

@@ -1,5 +1,6 @@
 import { GetSubscriptionAttributesCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { ADMIN_TOKEN, apiHarness } from '../support/api-harness';
@@ -303,6 +304,17 @@ describe('subscriptions', () => {
     expect(read.json).not.toHaveProperty('secret');
     expect(listed.json.items[0]).not.toHaveProperty('secret');
     expect(read.json).toMatchObject({ channel: 'webhook', url: 'https://receiver.example.com/hook', status: 'active' });
+  });
+
+  it('stores the signing secret sealed, never in the clear, and logs it nowhere', async () => {
+    const created = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'webhook', url: 'https://receiver.example.com/hook' } });
+    const { Items } = await dynamo.client.send(new ScanCommand({ TableName: api.tableName }));
+
+    const raw = JSON.stringify(Items);
+    const secretBody = String(created.json.secret).slice('whsec_'.length);
+    expect(raw).not.toContain(secretBody);
+    expect(raw).toContain('wps1.local.');
+    expect(JSON.stringify(api.logger.entries)).not.toContain(secretBody);
   });
 
   it('stores an email subscription as pending confirmation, and a filter', async () => {

@@ -141,6 +141,30 @@ describe('watch API', () => {
   });
 });
 
+describe('webhook secrets key', () => {
+  const keyArn = () => stack.resolve(stack.secrets.webhookSecretsKey.keyArn);
+  const onKey = (statements: Statement[]) => statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keyArn()));
+
+  it('is a rotated key of its own, kept when the stack goes', () => {
+    const key = template.findResources('AWS::KMS::Key', { Properties: { Description: 'Watchpost: seals webhook signing secrets at rest' } });
+    expect(Object.values(key)).toEqual([expect.objectContaining({ DeletionPolicy: 'Retain', Properties: expect.objectContaining({ EnableKeyRotation: true }) })]);
+  });
+
+  it('lets the API seal and open, the delivery function only open, and nothing else use it', () => {
+    expect(actionsOf(onKey(statementsOf(template, 'WatchApiHandlerFunction')))).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(actionsOf(onKey(statementsOf(template, 'DeliveryDelivererFunction')))).toEqual(['kms:Decrypt']);
+    for (const other of ['PollerFunction', 'WatchApiAuthorizerFunction']) expect(onKey(statementsOf(template, other))).toEqual([]);
+  });
+
+  it('is named to both functions that use it', () => {
+    for (const prefix of ['WatchApiHandlerFunction', 'DeliveryDelivererFunction']) {
+      const functions = template.findResources('AWS::Lambda::Function');
+      const [, fn] = Object.entries(functions).find(([id]) => id.startsWith(prefix))!;
+      expect((fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables.WATCHPOST_SECRETS_KEY_ARN).toEqual(keyArn());
+    }
+  });
+});
+
 describe('delivery', () => {
   it('consumes the queue with partial batch responses', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });

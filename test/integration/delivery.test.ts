@@ -24,7 +24,8 @@ afterEach(() => receiver.close());
 
 describe('webhook delivery', () => {
   it('delivers each event exactly once, signed so a Standard Webhooks library verifies it', async () => {
-    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, secret: SECRET });
+    // A fresh random secret per subscription: only the one this subscription holds verifies.
+    const { plainSecret } = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
     const event = h.event();
 
     await h.service.deliverEvent(event);
@@ -34,7 +35,8 @@ describe('webhook delivery', () => {
     const [request] = receiver.received;
     expect(request?.headers['content-type']).toBe('application/json');
     expect(request?.headers['webhook-id']).toBe(event.id);
-    const verified = new Webhook(SECRET).verify(request?.body ?? '', {
+    expect(() => new Webhook(SECRET).verify(request?.body ?? '', request?.headers as Record<string, string>)).toThrow();
+    const verified = new Webhook(plainSecret!).verify(request?.body ?? '', {
       'webhook-id': String(request?.headers['webhook-id']),
       'webhook-timestamp': String(request?.headers['webhook-timestamp']),
       'webhook-signature': String(request?.headers['webhook-signature']),
@@ -123,13 +125,13 @@ describe('webhook delivery', () => {
   });
 
   it('sends a signed test event', async () => {
-    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, secret: SECRET });
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
 
     const outcome = await h.service.sendTest(subscription);
 
     expect(outcome.ok).toBe(true);
     const [request] = receiver.received;
-    const verified = new Webhook(SECRET).verify(request?.body ?? '', request?.headers as Record<string, string>) as { type: string };
+    const verified = new Webhook(subscription.plainSecret!).verify(request?.body ?? '', request?.headers as Record<string, string>) as { type: string };
     expect(verified.type).toBe(EVENT_TYPES.test);
   });
 });

@@ -14,6 +14,7 @@ import type { ApiDeps } from '../../lambdas/api/deps';
 import { SIMULATOR_DEFAULTS, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import type { LocalDynamo } from './dynamo';
 import { captureLogger } from './logger';
+import { testSecretBox } from './secret-box';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 
@@ -44,6 +45,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
   sns.on(UnsubscribeCommand).resolves({});
   const subscriptions = new SubscriptionStore(dynamo.client, tableName);
   const deliveries = new DeliveryStore(dynamo.client, tableName);
+  const secrets = await testSecretBox();
   const deps: ApiDeps = {
     watches: new WatchStore({ client: dynamo.client, tableName }),
     teams: new TeamStore(dynamo.client, tableName),
@@ -55,6 +57,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
       post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: 2_000, allowLoopback: true }),
       retries: { schedule: async () => undefined },
       deadLetters: { send: async () => undefined },
+      secrets,
       channels: ['slack', 'webhook'],
       links: {},
       logger,
@@ -70,6 +73,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
       },
       logger,
     ),
+    secrets,
     logger,
     adminToken: async () => ADMIN_TOKEN,
     limits: { watchesPerTeam: 1000, subscriptionsPerTeam: 50 },

@@ -5,7 +5,9 @@ import { DeliveryService } from '../../lambdas/delivery/delivery-service';
 import type { DeliveryRef } from '../../lambdas/delivery/ports';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../../lambdas/domain/events';
 import type { FieldChange } from '../../lambdas/domain/snapshot';
-import type { Subscription } from '../../lambdas/domain/subscription';
+import { newWebhookSecret } from '../../lambdas/api/auth';
+import { secretContext, type Subscription } from '../../lambdas/domain/subscription';
+import { testSecretBox } from './secret-box';
 import type { LocalDynamo } from './dynamo';
 import { captureLogger } from './logger';
 
@@ -20,6 +22,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
   const subscriptions = new SubscriptionStore(dynamo.client, table);
   const deliveries = new DeliveryStore(dynamo.client, table);
   const now = () => new Date(clock);
+  const secrets = await testSecretBox();
   const service = new DeliveryService({
     subscriptions,
     deliveries,
@@ -27,6 +30,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
     post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: 2_000, allowLoopback: true }),
     retries: { schedule: async (ref, at) => void scheduled.push({ ref, at }) },
     deadLetters: { send: async (record, reason) => void deadLetters.push({ record, reason }) },
+    secrets,
     channels: ['slack', 'webhook'],
     links: { dataset: 'https://app.example.com/datasets/{datasetId}' },
     logger,
@@ -35,18 +39,17 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
   });
 
   let counter = 0;
-  async function subscribe(fields: Partial<Subscription> & Pick<Subscription, 'channel'>): Promise<Subscription> {
-    const subscription: Subscription = {
-      id: `sub_${++counter}`,
-      team: 'team-a',
-      filter: null,
-      status: 'active',
-      createdAt: now().toISOString(),
-      ...(fields.channel === 'webhook' ? { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } : {}),
-      ...fields,
-    };
+  /**
+   * Stores a subscription as the API would. A webhook gets a fresh random
+   * secret unless the test names one; it is stored sealed, and the plaintext
+   * comes back as `plainSecret` for the receiver to verify with.
+   */
+  async function subscribe(fields: Partial<Subscription> & Pick<Subscription, 'channel'>): Promise<Subscription & { plainSecret?: string }> {
+    const subscription: Subscription = { id: `sub_${++counter}`, team: 'team-a', filter: null, status: 'active', createdAt: now().toISOString(), ...fields };
+    const plainSecret = fields.channel === 'webhook' ? (fields.secret ?? newWebhookSecret()) : undefined;
+    if (plainSecret) subscription.secret = await secrets.seal(plainSecret, secretContext(subscription));
     await subscriptions.put(subscription);
-    return subscription;
+    return { ...subscription, ...(plainSecret ? { plainSecret } : {}) };
   }
 
   let version = 0;
