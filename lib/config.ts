@@ -30,6 +30,12 @@ export interface WatchpostConfig {
    * @default - no email subscription
    */
   readonly alarmEmail?: string | undefined;
+  /**
+   * Reserved concurrency for the poller; needs an account quota that leaves
+   * 10 unreserved. Ticks never overlap without it.
+   * @default - none
+   */
+  readonly pollerReservedConcurrency?: number | undefined;
   /** @default 1000 */
   readonly maxWatchesPerTeam: number;
   /** @default 50 */
@@ -61,13 +67,14 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   deepOpinionBaseUrl: 'watchpost:deepOpinionBaseUrl',
   adaptionBaseUrl: 'watchpost:adaptionBaseUrl',
   alarmEmail: 'watchpost:alarmEmail',
+  pollerReservedConcurrency: 'watchpost:pollerReservedConcurrency',
   maxWatchesPerTeam: 'watchpost:maxWatchesPerTeam',
   maxSubscriptionsPerTeam: 'watchpost:maxSubscriptionsPerTeam',
   apiRateLimit: 'watchpost:apiRateLimit',
   apiBurstLimit: 'watchpost:apiBurstLimit',
 };
 
-const NUMERIC: Array<keyof WatchpostConfig> = ['pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
+const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
 
 /** Reads the config from construct context; values given on the command line arrive as strings. */
 export function configFromContext(tryGetContext: (key: string) => unknown): Partial<Record<keyof WatchpostConfig, unknown>> {
@@ -107,6 +114,7 @@ export function resolveConfig(input: Partial<Record<keyof WatchpostConfig, unkno
     const value = config[field];
     if (typeof value !== 'string' || !/^https:\/\/[^\s/]+/.test(value)) problems.push(`${CONTEXT_KEYS[field]}: must be an https URL (got ${JSON.stringify(value)})`);
   }
+  if (config.pollerReservedConcurrency !== undefined) integer('pollerReservedConcurrency', 1, 1000);
   const email = config.alarmEmail;
   if (email !== undefined && (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))) {
     problems.push(`${CONTEXT_KEYS.alarmEmail}: must be an email address (got ${JSON.stringify(email)})`);

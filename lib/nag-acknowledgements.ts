@@ -15,7 +15,6 @@ export function acknowledgeNagFindings(stack: WatchpostStack): void {
   ack(stack, 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'Only lets each function write its own CloudWatch logs.');
   ack(stack, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments and PutTelemetryRecords cannot be scoped to a resource.');
   ack(stack, `IAM5[Resource::<${logicalId(resolve(stack.store.table.tableArn))}.Arn>/index/*]`, 'The indexes of Watchpost’s own table (pollable, byTeam), with the same listed actions.');
-  ack(stack, `IAM5[Resource::<${logicalId(resolve(stack.changes.topic.topicArn))}>:*]`, 'Unsubscribe and GetSubscriptionAttributes on subscriptions of Watchpost’s own topic only.');
   ack(stack, `IAM5[Resource::<${logicalId(resolve(stack.poller.function.functionArn))}.Arn>:*]`, 'The scheduler may invoke the poller’s versions; CDK’s Scheduler target grants this shape.');
   ack(stack, 'IAM5[Action::kms:GenerateDataKey*]', 'Publishing to the topic encrypted with Watchpost’s own key; granted by Topic.grantPublish on that key only.');
   ack(stack.secrets.upstreamCredentials, 'SMG4', 'Third-party API credentials cannot be rotated by a Lambda of ours; operators rotate them at the provider.');

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
-import { secretContext } from '../domain/subscription';
+import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
 import { newId, newTeamToken, newWebhookSecret, sha256Hex } from './auth';
@@ -207,6 +207,10 @@ export const ROUTES: Route[] = [
       if (input.channel !== 'email') {
         const refusal = refuseSubscriptionUrl(input.url, input.channel, { allowLoopback: deps.allowPrivateWebhooks });
         if (refusal) throw problems.validation([{ path: 'url', message: refusal }]);
+      } else {
+        // SNS evaluates email filters itself, within its limits: refuse what it would refuse, before anything is stored.
+        const tooComplex = emailFilterProblem({ team, filter: input.filter ?? null });
+        if (tooComplex) throw problems.unprocessable(tooComplex.path, tooComplex.message);
       }
       if (!(await deps.quota.reserve(team, 'subscriptions', deps.limits.subscriptionsPerTeam, deps.now()))) {
         throw problems.conflict(`This team has reached its limit of ${deps.limits.subscriptionsPerTeam} subscriptions; delete one first.`);

@@ -43,6 +43,14 @@ export interface AttemptLanes {
   run(key: string, task: () => Promise<void>): Promise<void>;
 }
 
+/** Time ran short before every subscription of an event was tried. */
+export class DeliveryCutShort extends Error {
+  constructor(readonly unstarted: number) {
+    super(`time ran short before ${unstarted} subscription(s) were tried; the message is retried`);
+    this.name = 'DeliveryCutShort';
+  }
+}
+
 /** A retry may wake this much before it is due (queues and timers are not exact). */
 const EARLY_WAKE_MS = 1_000;
 
@@ -83,12 +91,21 @@ export class DeliveryService {
   }
 
   /** Fans an event out to every matching subscription of its team and tries each at once. */
-  async deliverEvent(event: WatchEvent, subscriptionsOf: (team: string) => Promise<Subscription[]> = (team) => this.deps.subscriptions.all(team)): Promise<void> {
+  async deliverEvent(
+    event: WatchEvent,
+    subscriptionsOf: (team: string) => Promise<Subscription[]> = (team) => this.deps.subscriptions.all(team),
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
     const { deps } = this;
+    let unstarted = 0;
     const targets = (await subscriptionsOf(event.data.team)).filter(
       (subscription) => subscription.status === 'active' && deps.channels.includes(subscription.channel) && matchesSubscription(event, subscription),
     );
     await forEachBounded(targets, 8, async (subscription) => {
+      if (options.signal?.aborted) {
+        unstarted += 1;
+        return;
+      }
       const now = deps.now();
       const { record, created } = await deps.deliveries.createIfAbsent(
         { team: subscription.team, subscriptionId: subscription.id, eventId: event.id, event, status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), createdAt: now.toISOString() },
@@ -99,6 +116,8 @@ export class DeliveryService {
       if (!created && (record.status !== 'pending' || record.attempts > 0)) return;
       await this.dispatch(subscription.id, () => this.attempt(subscription, record));
     });
+    // The message comes back; what was delivered or is in flight (leased) is not sent again.
+    if (unstarted > 0) throw new DeliveryCutShort(unstarted);
   }
 
   /** A scheduled retry has come due (or an early wake-up of a long one). */

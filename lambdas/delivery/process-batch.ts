@@ -14,21 +14,28 @@ const CloudEventSchema = z.object({ specversion: z.literal('1.0'), id: z.string(
  * failed so SQS redelivers only those; a message that keeps failing reaches
  * the queue's dead-letter queue after its receive limit.
  */
-export async function processDeliveryBatch(service: DeliveryService, event: SQSEvent, logger: Logger): Promise<SQSBatchResponse> {
+export async function processDeliveryBatch(service: DeliveryService, event: SQSEvent, logger: Logger, options: { signal?: AbortSignal } = {}): Promise<SQSBatchResponse> {
+  const { signal } = options;
   const failures: string[] = [];
   const subscriptionsOf = service.subscriptionsPerTeam();
   await forEachBounded(event.Records, 4, async (record) => {
+    if (signal?.aborted) {
+      // Not started before the function's time ran short: SQS brings it back, whole.
+      failures.push(record.messageId);
+      return;
+    }
     try {
       const body: unknown = JSON.parse(record.body);
       const retry = RetryMessageSchema.safeParse(body);
       if (retry.success) return await service.retry(retry.data);
       const cloudEvent = CloudEventSchema.safeParse(body);
-      if (cloudEvent.success) return await service.deliverEvent(cloudEvent.data as unknown as WatchEvent, subscriptionsOf);
+      if (cloudEvent.success) return await service.deliverEvent(cloudEvent.data as unknown as WatchEvent, subscriptionsOf, { signal });
       throw new Error('message is neither a Watchpost CloudEvent nor a retry');
     } catch (error) {
       logger.error('delivery message failed; SQS will redeliver it', { messageId: record.messageId, error: error instanceof Error ? error.message : String(error) });
       failures.push(record.messageId);
     }
   });
+  if (signal?.aborted && failures.length > 0) logger.warn('time ran short; unstarted deliveries go back to the queue', { messages: failures.length });
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }

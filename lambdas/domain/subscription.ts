@@ -72,3 +72,46 @@ export function snsFilterPolicy(subscription: Pick<Subscription, 'team' | 'filte
   }
   return policy;
 }
+
+/** SNS's limits on one subscription filter policy (Amazon SNS developer guide, "Filter policy constraints"). */
+export const SNS_FILTER_LIMITS = { keys: 5, combinations: 150, bytes: 256 * 1024 } as const;
+
+/**
+ * What SNS counts in a filter policy: its distinct attribute keys, its value
+ * combinations (the product of each key's number of values; an `$or`
+ * contributes the sum over its branches) and its size.
+ */
+export function filterPolicyComplexity(policy: Record<string, unknown>): { keys: number; combinations: number; bytes: number } {
+  const keys = new Set<string>();
+  const combinations = (node: Record<string, unknown>): number =>
+    Object.entries(node).reduce((product, [key, value]) => {
+      if (key === '$or') return product * (value as Array<Record<string, unknown>>).reduce((sum, branch) => sum + combinations(branch), 0);
+      keys.add(key);
+      return product * (Array.isArray(value) ? Math.max(value.length, 1) : 1);
+    }, 1);
+  const total = combinations(policy);
+  return { keys: keys.size, combinations: total, bytes: Buffer.byteLength(JSON.stringify(policy), 'utf8') };
+}
+
+/**
+ * Why SNS would refuse the email filter policy of this subscription, naming
+ * the filter field to narrow; undefined when it fits. Checked before
+ * Subscribe, so a team gets a 422 it can act on instead of a rejected call.
+ */
+export function emailFilterProblem(subscription: Pick<Subscription, 'team' | 'filter'>): { path: string; message: string } | undefined {
+  const policy = snsFilterPolicy(subscription);
+  const { keys, combinations, bytes } = filterPolicyComplexity(policy);
+  if (combinations > SNS_FILTER_LIMITS.combinations) {
+    const filter = subscription.filter ?? {};
+    const perWatch = combinations / Math.max(filter.watchIds?.length ?? 1, 1);
+    const path = filter.watchIds && filter.watchIds.length > 1 ? 'filter.watchIds' : filter.resourceTypes && filter.resourceTypes.length > 1 ? 'filter.resourceTypes' : 'filter.changes';
+    const hint = path === 'filter.watchIds' ? ` (at most ${Math.max(1, Math.floor(SNS_FILTER_LIMITS.combinations / perWatch))} watch ids with these resource types and changes)` : '';
+    return {
+      path,
+      message: `makes an email filter of ${combinations} value combinations, over SNS's limit of ${SNS_FILTER_LIMITS.combinations}: narrow it${hint}, or use a webhook or Slack subscription, which has no such limit`,
+    };
+  }
+  if (keys > SNS_FILTER_LIMITS.keys) return { path: 'filter', message: `makes an email filter of ${keys} attribute keys, over SNS's limit of ${SNS_FILTER_LIMITS.keys}` };
+  if (bytes > SNS_FILTER_LIMITS.bytes) return { path: 'filter', message: `makes an email filter of ${bytes} bytes, over SNS's limit of ${SNS_FILTER_LIMITS.bytes}` };
+  return undefined;
+}

@@ -4,7 +4,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { upstreamFetcherFromAws } from '../adapters/aws-wiring';
 import { SnsPublisher } from '../adapters/sns/sns-publisher';
+import { randomUUID } from 'node:crypto';
 import { DynamoPollStore } from '../adapters/dynamo/poll-store';
+import { TickLease } from '../adapters/dynamo/tick-lease';
 import type { Context } from 'aws-lambda';
 import { loadEnv, pollPolicy, requireSetting, tickDeadlineMs } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
@@ -12,22 +14,43 @@ import { pollWatches, type PollSummary } from '../domain/poll-watches';
 const env = loadEnv(process.env);
 const logger = new Logger({ serviceName: 'watchpost-poller' });
 const metrics = new Metrics({ namespace: 'Watchpost', serviceName: 'poller' });
-const store = new DynamoPollStore({ client: new DynamoDBClient({}), tableName: requireSetting(env, 'WATCHPOST_TABLE_NAME') });
+const dynamo = new DynamoDBClient({});
+const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
+const store = new DynamoPollStore({ client: dynamo, tableName });
+const lease = new TickLease(dynamo, tableName);
 const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN'));
 
 // Credentials come from Secrets Manager once per container.
 const upstreamFetcher = upstreamFetcherFromAws(env, logger);
 
-export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<PollSummary> => {
-  const remaining = context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
-  const summary = await pollWatches(
-    { store, fetcher: await upstreamFetcher(), publisher, logger, policy: pollPolicy(env) },
-    new Date(),
-    { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) },
-  );
-  logger.info('poll tick complete', { ...summary });
-  recordMetrics(summary);
-  return summary;
+/** What a tick that found another one running returns. */
+export interface SkippedTick {
+  skipped: 'another tick holds the lease';
+}
+
+export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<PollSummary | SkippedTick> => {
+  const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
+  const startedAt = new Date();
+  const holder = context?.awsRequestId ?? randomUUID();
+  // Held until this invocation cannot be running any more, even if it dies without giving it back.
+  if (!(await lease.acquire(holder, startedAt, new Date(startedAt.getTime() + remaining)))) {
+    logger.info('another poll tick is still running; this one is skipped');
+    metrics.addMetric('TicksSkipped', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    return { skipped: 'another tick holds the lease' };
+  }
+  try {
+    const summary = await pollWatches(
+      { store, fetcher: await upstreamFetcher(), publisher, logger, policy: pollPolicy(env) },
+      startedAt,
+      { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) },
+    );
+    logger.info('poll tick complete', { ...summary });
+    recordMetrics(summary);
+    return summary;
+  } finally {
+    await lease.release(holder, new Date());
+  }
 };
 
 function recordMetrics(summary: PollSummary): void {

@@ -16,14 +16,23 @@ export interface PollerProps {
   readonly rateMinutes: number;
   readonly timeoutMinutes: number;
   readonly concurrency: number;
+  /**
+   * Reserved concurrency for the poller. Ticks never overlap without it (a
+   * lease item in the table does that); reserve only where the account's
+   * concurrency quota leaves room (at least 10 unreserved must remain).
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: number | undefined;
   readonly deepOpinionBaseUrl: string;
   readonly adaptionBaseUrl: string;
 }
 
 /**
- * The scheduled poller. Overlapping runs are impossible: the function has a
- * reserved concurrency of one, and a tick that finds it busy is dropped
- * (no retries, one minute's event age) instead of queueing up behind it.
+ * The scheduled poller. Ticks never overlap: each takes a lease item in the
+ * table with a conditional write (held until its timeout at most) and a tick
+ * that finds it held is skipped. Nothing is reserved by default, so a new
+ * account with a concurrency quota of 10 can deploy; late ticks are dropped
+ * (no retries, one minute's event age) instead of queueing up.
  */
 export class Poller extends Construct {
   public readonly function: NodejsFunction;
@@ -39,7 +48,7 @@ export class Poller extends Construct {
       description: 'Polls watched resources and publishes their changes',
       timeout: this.timeout,
       memorySize: 1024,
-      reservedConcurrentExecutions: 1,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: {
         WATCHPOST_POLL_CONCURRENCY: String(props.concurrency),
         // A tick stops starting watches at 80% of its interval, so ticks never pile up.

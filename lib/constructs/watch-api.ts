@@ -57,10 +57,11 @@ export class WatchApi extends Construct {
     props.secrets.bindAdminToken(this.handler);
     props.secrets.bindWebhookSecretsKey(this.handler, 'seal');
     this.handler.addEnvironment('WATCHPOST_TOPIC_ARN', props.topic.topicArn);
-    // Email subscriptions are SNS subscriptions on the change topic, and only there.
-    this.handler.addToRolePolicy(new PolicyStatement({ actions: ['sns:Subscribe'], resources: [props.topic.topicArn] }));
+    // Email subscriptions are SNS subscriptions on the change topic, and only there. SNS
+    // authorizes Subscribe, Unsubscribe and GetSubscriptionAttributes against the topic's
+    // ARN, not the subscription's (`topic:*` would be denied at run time).
     this.handler.addToRolePolicy(
-      new PolicyStatement({ actions: ['sns:Unsubscribe', 'sns:GetSubscriptionAttributes'], resources: [`${props.topic.topicArn}:*`] }),
+      new PolicyStatement({ actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes'], resources: [props.topic.topicArn] }),
     );
 
     this.authorizer = new NodeFunction(this, 'Authorizer', {

@@ -79,4 +79,17 @@ describe('team-token authorizer', () => {
 
     expect((await handler(request(authorization))).isAuthorized).toBe(false);
   });
+
+  it('throws, rather than denies, when the table cannot be read, so API Gateway caches no deny', async () => {
+    // A port nothing listens on: the store is down, the token may well be valid.
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', 'http://127.0.0.1:9');
+    vi.stubEnv('WATCHPOST_ADMIN_TOKEN', '');
+    vi.resetModules();
+    const { handler } = await import('../../lambdas/authorizer/handler');
+
+    await expect(handler(request('Bearer wpt_handler_test_token'))).rejects.toThrow('the token could not be checked');
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
+    vi.stubEnv('WATCHPOST_ADMIN_TOKEN', ADMIN);
+    vi.resetModules();
+  });
 });

@@ -1,4 +1,4 @@
-import { GetSubscriptionAttributesCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { GetSubscriptionAttributesCommand, NotFoundException, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
@@ -344,6 +344,60 @@ describe('subscriptions', () => {
 
     expect(read.json.status).toBe('active');
     expect(api.sns.commandCalls(UnsubscribeCommand)[0]?.args[0].input.SubscriptionArn).toBe('arn:aws:sns:eu-west-1:123456789012:watchpost-changes:1b2c');
+  });
+
+  it('answers 422 naming filter.watchIds for an email filter over SNS’s limits, before anything reaches SNS or the table', async () => {
+    const watchIds = Array.from({ length: 100 }, (_, i) => `w_${i}`);
+
+    const result = await api.call('POST', '/v1/subscriptions', {
+      token: teamA,
+      body: { channel: 'email', address: 'oncall@corp.example', filter: { watchIds, resourceTypes: ['dataset', 'correction_session'], changes: ['status', 'grade'] } },
+    });
+
+    expect(result.status).toBe(422);
+    expect(result.json.errors[0]).toMatchObject({ path: 'filter.watchIds', message: expect.stringContaining('over SNS') });
+    expect(api.sns.commandCalls(SubscribeCommand)).toHaveLength(0);
+    expect((await api.call('GET', '/v1/subscriptions', { token: teamA })).json.items).toEqual([]);
+  });
+
+  it('unsubscribes from SNS before it removes the item, and a DELETE that failed in between can be retried', async () => {
+    const { json: created } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example' } });
+    const order: string[] = [];
+    api.sns.on(UnsubscribeCommand).callsFake(async () => {
+      order.push('unsubscribe');
+      return {};
+    });
+    const remove = api.deps.subscriptions.delete.bind(api.deps.subscriptions);
+    let failRemoval = true;
+    api.deps.subscriptions.delete = async (team, id) => {
+      order.push('delete item');
+      if (failRemoval) {
+        failRemoval = false;
+        throw new Error('connection reset');
+      }
+      return remove(team, id);
+    };
+
+    const first = await api.call('DELETE', `/v1/subscriptions/${created.id}`, { token: teamA });
+    const stillThere = await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA });
+    // The first attempt's Unsubscribe went through: SNS no longer knows the subscription.
+    api.sns.on(UnsubscribeCommand).rejects(new NotFoundException({ message: 'Subscription does not exist', $metadata: {} }));
+    const retried = await api.call('DELETE', `/v1/subscriptions/${created.id}`, { token: teamA });
+    const gone = await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA });
+
+    expect(order.slice(0, 2)).toEqual(['unsubscribe', 'delete item']);
+    expect([first.status, stillThere.status, retried.status, gone.status]).toEqual([500, 200, 204, 404]);
+  });
+
+  it('keeps the item, and says so, when SNS refuses to unsubscribe', async () => {
+    const { json: created } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example' } });
+    api.sns.on(UnsubscribeCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AuthorizationErrorException' }));
+
+    const result = await api.call('DELETE', `/v1/subscriptions/${created.id}`, { token: teamA });
+    const read = await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA });
+
+    expect(result.status).toBe(500);
+    expect(read.status).toBe(200);
   });
 
   it.each([

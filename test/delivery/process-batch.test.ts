@@ -77,3 +77,49 @@ describe('the delivery queue consumer', () => {
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id]);
   });
 });
+
+describe('a batch bounded by the function’s remaining time', () => {
+  it('returns the messages it could not start, and a full retry of the batch posts nothing twice', async () => {
+    const slow = await startReceiver({ status: 200, delayMs: 300 });
+    await h.subscribe({ channel: 'webhook', url: `${slow.url}/hook` });
+    const events = Array.from({ length: 10 }, () => h.event());
+    const batch: SQSEvent = { Records: events.map((e, i) => sqsRecord(`m${i}`, JSON.stringify(e))) };
+
+    // Time runs short while the first messages (four at a time) are in flight.
+    const first = await processDeliveryBatch(h.service, batch, h.logger, { signal: AbortSignal.timeout(100) });
+    // SQS brings the whole batch back (the function timed out, say), with nothing cut short this time.
+    const second = await processDeliveryBatch(h.service, batch, h.logger);
+
+    expect(first.batchItemFailures.length).toBeGreaterThanOrEqual(5);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(slow.received.map((r) => r.headers['webhook-id']).sort()).toEqual(events.map((e) => e.id).sort());
+    await slow.close();
+  });
+
+  it('never posts an attempt twice when a redelivered batch arrives while the first is still in flight', async () => {
+    const slow = await startReceiver({ status: 200, delayMs: 400 });
+    await h.subscribe({ channel: 'webhook', url: `${slow.url}/hook` });
+    const events = Array.from({ length: 6 }, () => h.event());
+    const batch: SQSEvent = { Records: events.map((e, i) => sqsRecord(`m${i}`, JSON.stringify(e))) };
+
+    await Promise.all([processDeliveryBatch(h.service, batch, h.logger), processDeliveryBatch(h.service, batch, h.logger)]);
+
+    expect(slow.received).toHaveLength(6);
+    expect(new Set(slow.received.map((r) => r.headers['webhook-id'])).size).toBe(6);
+    await slow.close();
+  });
+
+  it('fails an event whose subscriptions were not all tried in time, and tries the rest when it comes back', async () => {
+    for (let i = 0; i < 12; i++) await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook/${i}` });
+    receiver.answer(...Array.from({ length: 8 }, () => ({ status: 200, delayMs: 200 })));
+    const event = h.event();
+    const batch: SQSEvent = { Records: [sqsRecord('m1', JSON.stringify(event))] };
+
+    const first = await processDeliveryBatch(h.service, batch, h.logger, { signal: AbortSignal.timeout(100) });
+    const second = await processDeliveryBatch(h.service, batch, h.logger);
+
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(receiver.received.map((r) => r.path).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `/hook/${i}`).sort());
+  });
+});

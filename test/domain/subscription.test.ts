@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs, RETRY_DELAYS_MS } from '../../lambdas/domain/delivery-schedule';
 import { EVENT_TYPES } from '../../lambdas/domain/events';
-import { snsFilterPolicy } from '../../lambdas/domain/subscription';
+import { emailFilterProblem, filterPolicyComplexity, snsFilterPolicy, SNS_FILTER_LIMITS } from '../../lambdas/domain/subscription';
 
 describe('snsFilterPolicy', () => {
   it('scopes an unfiltered subscription to its team', () => {
@@ -28,5 +28,48 @@ describe('retryDelayMs', () => {
   it('jitters by at most 10% either way', () => {
     expect(retryDelayMs(1, () => 0)).toBe(4_500);
     expect(retryDelayMs(1, () => 1)).toBe(5_500);
+  });
+});
+
+describe('filterPolicyComplexity (SNS filter policy constraints)', () => {
+  it.each([
+    [{ team: ['a'] }, 1, 1],
+    [{ team: ['a'], watchId: ['1', '2', '3'], resourceType: ['dataset', 'correction_session'] }, 3, 6],
+    [{ team: ['a'], watchId: ['1', '2'], $or: [{ changedFields: ['status', 'grade'] }, { eventType: [{ 'anything-but': 'x' }] }] }, 4, 6],
+  ])('counts keys and value combinations of %j', (policy, keys, combinations) => {
+    expect(filterPolicyComplexity(policy)).toMatchObject({ keys, combinations });
+  });
+});
+
+describe('emailFilterProblem', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `w_${i}`);
+
+  it('accepts the largest filters that stay within 150 combinations', () => {
+    expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(100) } })).toBeUndefined();
+    expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(75), resourceTypes: ['dataset', 'correction_session'] } })).toBeUndefined();
+    expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(37), changes: ['status', 'grade', 'score'] } })).toBeUndefined();
+  });
+
+  it('names filter.watchIds, with how many fit, when 100 ids times resource types and changes pass 150', () => {
+    const problem = emailFilterProblem({ team: 'a', filter: { watchIds: ids(100), resourceTypes: ['dataset', 'correction_session'], changes: ['status', 'grade', 'score'] } });
+
+    expect(problem).toEqual({ path: 'filter.watchIds', message: expect.stringContaining('800 value combinations') });
+    expect(problem?.message).toContain('at most 18 watch ids');
+  });
+
+  it('agrees with filterPolicyComplexity for every size of filter the API accepts', () => {
+    const resourceTypeSets = [undefined, ['dataset' as const], ['dataset' as const, 'correction_session' as const]];
+    const changeSets = [undefined, ['status' as const], ['status' as const, 'grade' as const], ['status' as const, 'grade' as const, 'score' as const]];
+    for (const n of [undefined, 1, 2, 25, 37, 38, 50, 75, 76, 100]) {
+      for (const resourceTypes of resourceTypeSets) {
+        for (const changes of changeSets) {
+          const subscription = { team: 'a', filter: { watchIds: n ? ids(n) : undefined, resourceTypes, changes } };
+          const { keys, combinations, bytes } = filterPolicyComplexity(snsFilterPolicy(subscription));
+          const fits = keys <= SNS_FILTER_LIMITS.keys && combinations <= SNS_FILTER_LIMITS.combinations && bytes <= SNS_FILTER_LIMITS.bytes;
+          expect(emailFilterProblem(subscription) === undefined).toBe(fits);
+          expect(keys).toBeLessThanOrEqual(SNS_FILTER_LIMITS.keys);
+        }
+      }
+    }
   });
 });

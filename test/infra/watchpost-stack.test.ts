@@ -44,7 +44,11 @@ describe('store', () => {
       Properties: Match.objectLike({
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'pollable' }), Match.objectLike({ IndexName: 'byTeam' })],
+        GlobalSecondaryIndexes: [
+          // A sort key unique per item on every index (see table.ts: the embedded server needs it).
+          Match.objectLike({ IndexName: 'pollable', KeySchema: [{ AttributeName: 'pollShard', KeyType: 'HASH' }, { AttributeName: 'pk', KeyType: 'RANGE' }] }),
+          Match.objectLike({ IndexName: 'byTeam', KeySchema: [{ AttributeName: 'teamPk', KeyType: 'HASH' }, { AttributeName: 'teamSk', KeyType: 'RANGE' }] }),
+        ],
         Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
       }),
     });
@@ -73,8 +77,8 @@ describe('change topic and queues', () => {
 });
 
 describe('poller', () => {
-  it('runs on Node.js 24 with reserved concurrency 1 and drops ticks it cannot take', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', ReservedConcurrentExecutions: 1, Timeout: 300 });
+  it('runs on Node.js 24 and drops ticks it cannot take', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Timeout: 300, Description: 'Polls watched resources and publishes their changes' });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
   });
 
@@ -85,7 +89,8 @@ describe('poller', () => {
 
   it('is wired to its table, topic and credentials secret, and holds no credential itself', () => {
     const env = new Capture();
-    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Environment: { Variables: env } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_POLL_CONCURRENCY: '16' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: env } });
     const variables = env.asObject();
     expect(variables).toMatchObject({
       WATCHPOST_TABLE_NAME: stack.resolve(stack.store.table.tableName),
@@ -95,6 +100,16 @@ describe('poller', () => {
     });
     expect(Object.keys(variables)).not.toEqual(expect.arrayContaining(['ADAPTION_API_KEY']));
     expect(Object.keys(variables).filter((k) => /TOKEN$|PASSWORD|API_KEY/.test(k))).toEqual([]);
+  });
+
+  it('reserves no concurrency by default, so an account with a quota of 10 can deploy; reserves it when configured', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { ReservedConcurrentExecutions?: number } }>;
+    expect(functions.filter((fn) => fn.Properties.ReservedConcurrentExecutions !== undefined)).toEqual([]);
+    synth({ pollerReservedConcurrency: 1 }).template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Description: 'Polls watched resources and publishes their changes' });
+  });
+
+  it('stops a tick at 80% of its interval', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_TICK_DEADLINE_SECONDS: '48' }) } });
   });
 
   it('may scan, update and batch-write the table, publish to the topic and read its secret; nothing else', () => {
@@ -138,6 +153,52 @@ describe('watch API', () => {
     const actions = actionsOf(statementsOf(template, 'WatchApiHandlerFunction'));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'sns:Subscribe', 'sns:Unsubscribe']));
     expect(actions.filter((a) => ['dynamodb:Scan', 'sns:Publish'].includes(a) || a.startsWith('sqs:'))).toEqual([]);
+  });
+});
+
+describe('SNS permissions, as SNS authorizes them', () => {
+  // Subscribe, Unsubscribe, GetSubscriptionAttributes and SetSubscriptionAttributes are
+  // authorized against the topic's ARN; a grant on `topic:*` (the subscriptions) is denied.
+  const SUBSCRIPTION_ACTIONS = ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes'];
+
+  it('grants the API exactly the email-subscription actions it uses, each on the change topic’s ARN', () => {
+    const statements = statementsOf(template, 'WatchApiHandlerFunction').filter((s) => actionsOf([s]).some((a) => a.startsWith('sns:')));
+    expect(actionsOf(statements)).toEqual(['sns:GetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe']);
+    for (const statement of statements) expect(statement.Resource).toEqual(stack.resolve(stack.changes.topic.topicArn));
+  });
+
+  it('grants no subscription action on a subscription-shaped ARN to any function', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement) {
+        if (!actionsOf([statement]).some((a) => SUBSCRIPTION_ACTIONS.includes(a))) continue;
+        expect(JSON.stringify(statement.Resource)).not.toMatch(/:\*"/);
+      }
+    }
+  });
+
+  it('lets CloudWatch publish to the operator topic, only for this account’s alarms', () => {
+    const alarmTopic = stack.resolve(stack.monitoring.alarmTopic.topicArn);
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as Array<{ Properties: { Topics: unknown[]; PolicyDocument: { Statement: Array<Record<string, unknown>> } } }>;
+    const statements = policies.filter((p) => JSON.stringify(p.Properties.Topics).includes(JSON.stringify(alarmTopic))).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: alarmTopic,
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*']] } },
+          },
+        }),
+      ]),
+    );
+  });
+
+  it('lets CloudWatch use the key that encrypts the operator topic', () => {
+    const keyPolicy = (Object.values(template.findResources('AWS::KMS::Key', { Properties: { Description: 'Watchpost topics' } }))[0] as { Properties: { KeyPolicy: { Statement: Array<Record<string, unknown>> } } }).Properties.KeyPolicy.Statement;
+    expect(keyPolicy).toEqual(expect.arrayContaining([expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]));
   });
 });
 

@@ -37,7 +37,7 @@ describe('poller Lambda handler', () => {
     });
     const { handler } = await import('../../lambdas/poller/handler');
 
-    const context = { getRemainingTimeInMillis: () => 300_000 };
+    const context = { getRemainingTimeInMillis: () => 300_000, awsRequestId: 'req-1' };
     const baseline = await handler({}, context);
     simulator.putDataset('ds_h', { status: 'succeeded' });
     const tick = await handler({}, context);
@@ -61,11 +61,28 @@ describe('poller Lambda handler', () => {
     const started = Date.now();
 
     // 16 s left: the tick keeps 15 s for itself and gets the 1 s minimum.
-    const tick = await handler({}, { getRemainingTimeInMillis: () => 16_000 });
+    const tick = await handler({}, { getRemainingTimeInMillis: () => 16_000, awsRequestId: 'req-slow' });
 
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(tick).toMatchObject({ watches: 1, failed: 1, failuresByKind: { unavailable: 1 } });
+    // The lease was given back: the next tick runs.
+    expect(await handler({}, { getRemainingTimeInMillis: () => 16_000, awsRequestId: 'req-next' })).not.toHaveProperty('skipped');
     expect((await store.getWatch('w_slow'))?.lastError?.message).toContain('tick deadline');
     simulator.clearFaults();
+  });
+
+  it('runs one of two ticks invoked at once and skips the other, with no reserved concurrency', async () => {
+    const tableName = await dynamo.newTable();
+    const store = new WatchStore({ client: dynamo.client, tableName });
+    simulator.putDataset('ds_twice', { status: 'running' });
+    await store.putWatch(createWatch({ watchId: 'w_twice', team: 't', resource: { type: 'dataset', datasetId: 'ds_twice' } }, new Date()));
+    stubLambdaEnv(dynamo.endpoint, { WATCHPOST_TABLE_NAME: tableName, WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes', ADAPTION_BASE_URL: simulator.url, ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey });
+    vi.resetModules();
+    const { handler } = await import('../../lambdas/poller/handler');
+
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((id) => handler({}, { getRemainingTimeInMillis: () => 60_000, awsRequestId: id })));
+
+    expect(results.filter((r) => 'skipped' in r)).toHaveLength(3);
+    expect(results.filter((r) => !('skipped' in r))).toEqual([expect.objectContaining({ watches: 1, baselines: 1 })]);
   });
 });

@@ -1,0 +1,54 @@
+import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+
+const LEASE_KEY = marshall({ pk: 'LEASE#poll-tick', sk: 'LEASE' });
+
+/**
+ * "No two ticks at once" without reserved concurrency: a tick first takes
+ * this lease with a conditional write and gives it back when done. A tick
+ * that finds it held skips; one that dies holding it lets it expire at
+ * `until` (its Lambda's timeout), so a crash never stops polling for longer.
+ */
+export class TickLease {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async acquire(holder: string, now: Date, until: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: LEASE_KEY,
+          UpdateExpression: 'SET #holder = :holder, #until = :until',
+          ConditionExpression: 'attribute_not_exists(#until) OR #until <= :now',
+          ExpressionAttributeNames: { '#holder': 'holder', '#until': 'leaseUntil' },
+          ExpressionAttributeValues: marshall({ ':holder': holder, ':until': until.toISOString(), ':now': now.toISOString() }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Gives the lease back, if this holder still has it. */
+  async release(holder: string, now: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: LEASE_KEY,
+          UpdateExpression: 'SET #until = :now',
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#holder': 'holder', '#until': 'leaseUntil' },
+          ExpressionAttributeValues: marshall({ ':holder': holder, ':now': now.toISOString() }),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
