@@ -36,7 +36,7 @@ export interface PollOptions {
    * it has, so the next one starts on time.
    */
   signal?: AbortSignal | undefined;
-  /** How long a partial batch of events waits for more before it is published. @default 25 */
+  /** How long a partial batch of events waits for more before it is published. @default 200 */
   publishLingerMs?: number;
 }
 
@@ -64,7 +64,7 @@ function emptySummary(): PollSummary {
 export async function pollWatches(deps: PollDeps, now: Date, options: PollOptions = {}): Promise<PollSummary> {
   const summary = emptySummary();
   const { signal } = options;
-  const publisher = new Batcher<WatchEvent>(PUBLISH_BATCH, options.publishLingerMs ?? 25, (events) => publishAndSettle(deps, events, now, summary));
+  const publisher = new Batcher<WatchEvent>(PUBLISH_BATCH, options.publishLingerMs ?? 200, (events) => publishAndSettle(deps, events, now, summary));
   const pool = new BoundedPool(deps.policy.concurrency);
   pages: for await (const page of deps.store.pollablePages()) {
     for (const watch of page) {
