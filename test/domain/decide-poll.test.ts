@@ -43,6 +43,9 @@ describe('decidePoll', () => {
     ['does not repeat failing past the threshold', watch({ consecutiveFailures: 3 }), failed, 'commit', []],
     ['resets a short failure streak without an event', watch({ consecutiveFailures: 1 }), found(), 'commit', []],
     ['emits recovered then the change it missed', watch({ consecutiveFailures: 5 }), found({ status: 'failed' }), 'commit', [EVENT_TYPES.recovered, EVENT_TYPES.changed]],
+    ['emits recovered after exactly the threshold of failures (the streak that sent failing)', watch({ consecutiveFailures: 3 }), found(), 'commit', [EVENT_TYPES.recovered]],
+    ['emits no recovered for one failure short of the threshold', watch({ consecutiveFailures: 2 }), found(), 'commit', []],
+    ['emits recovered then gone for a watch that recovers into a 404', watch({ consecutiveFailures: 3 }), { outcome: 'gone' }, 'commit', [EVENT_TYPES.recovered, EVENT_TYPES.gone]],
   ])('%s', (_name, current, outcome, write, types) => {
     const decision = decidePoll(current, outcome, NOW, POLICY);
 
@@ -76,6 +79,46 @@ describe('decidePoll', () => {
       write: 'commit',
       commit: { snapshot: snapshot(), consecutiveFailures: 1, lastError: { kind: 'unavailable', at: NOW.toISOString() } },
     });
+  });
+
+  it('gives lifecycle events no changes, so a changes filter cannot be fooled by them', () => {
+    const decisions = [
+      decidePoll(watch({ consecutiveFailures: 2 }), failed, NOW, POLICY),
+      decidePoll(watch({ consecutiveFailures: 3 }), found({ status: 'succeeded', grade: 'A' }), NOW, POLICY),
+      decidePoll(watch(), { outcome: 'gone' }, NOW, POLICY),
+    ];
+    const lifecycle = decisions.flatMap((d) => (d.write === 'commit' ? d.commit.enqueue : [])).filter((e) => e.type !== EVENT_TYPES.changed);
+
+    expect(lifecycle.map((e) => e.type).sort()).toEqual([EVENT_TYPES.failing, EVENT_TYPES.gone, EVENT_TYPES.recovered].sort());
+    expect(lifecycle.map((e) => e.data.changes)).toEqual([[], [], []]);
+  });
+
+  it('carries the failure, with its count, on the failing event and the recorded error', () => {
+    const decision = decidePoll(watch({ consecutiveFailures: 2 }), failed, NOW, POLICY);
+
+    expect(decision).toMatchObject({
+      commit: {
+        consecutiveFailures: 3,
+        state: 'active',
+        lastPolledAt: NOW.toISOString(),
+        newVersion: 5,
+        enqueue: [{ data: { failure: { kind: 'unavailable', message: 'upstream answered 503', consecutiveFailures: 3 }, previous: snapshot(), current: snapshot() } }],
+      },
+    });
+  });
+
+  it('cuts a long error message to its documented length', () => {
+    const long: FetchOutcome = { outcome: 'failed', error: { kind: 'malformed', message: 'x'.repeat(5_000) } };
+    const decision = decidePoll(watch(), long, NOW, POLICY);
+
+    expect(decision.write === 'commit' && decision.commit.lastError?.message).toHaveLength(500);
+  });
+
+  it('refreshes exactly when the heartbeat is due, not a second before', () => {
+    const lastPolledAt = '2026-11-23T11:00:00Z';
+    expect(decidePoll(watch({ lastPolledAt }), found(), NOW, POLICY).write).toBe('refresh');
+    expect(decidePoll(watch({ lastPolledAt: '2026-11-23T11:00:01Z' }), found(), NOW, POLICY).write).toBe('none');
+    expect(decidePoll(watch({ lastPolledAt: null }), found(), NOW, POLICY).write).toBe('refresh');
   });
 
   it('takes a gone watch out of the active state', () => {

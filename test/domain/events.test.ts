@@ -22,6 +22,12 @@ describe('watch events', () => {
     });
   });
 
+  it('have ids of the form evt_ and 32 hex digits of SHA-256 over watch and version', () => {
+    // A fixed vector: changing the derivation would re-id every event receivers have seen.
+    expect(eventIdFor('w_1', 3)).toBe('evt_c70e14ab691ff58126e752c4fdf5dd89');
+    expect(changed([]).id).toBe('evt_c70e14ab691ff58126e752c4fdf5dd89');
+  });
+
   it('derive ids from the watch and version only', () => {
     expect(eventIdFor('w_1', 3)).toBe(eventIdFor('w_1', 3));
     expect(eventIdFor('w_1', 3)).not.toBe(eventIdFor('w_1', 4));
@@ -50,8 +56,78 @@ describe('watch events', () => {
 
   it('write an email body a person can read', () => {
     const text = eventEmailText(changed([{ field: 'status', from: 'running', to: 'succeeded' }]));
-    expect(text).toContain('Watch:     nightly eval (w_1)');
-    expect(text).toContain('status: running → succeeded');
-    expect(text).toContain('grade: A');
+    expect(text).toBe(
+      [
+        'dataset ds_42: running → succeeded',
+        '',
+        'Watch:     nightly eval (w_1)',
+        'Resource:  datasets/ds_42',
+        'Team:      ml-platform',
+        'When:      2026-11-23T12:00:00.000Z',
+        '',
+        'Changes:',
+        '  status: running → succeeded',
+        '',
+        'Current state:',
+        '  status: succeeded',
+        '  grade: A',
+        '  score: 0.91',
+        '',
+        'Event id: evt_c70e14ab691ff58126e752c4fdf5dd89',
+      ].join('\n'),
+    );
+  });
+
+  it('write the failure and progress into an email, and a watch without a label by its id', () => {
+    const event = buildWatchEvent({
+      watch: { ...watch, label: null },
+      version: 7,
+      time: new Date('2026-11-23T12:00:00Z'),
+      type: EVENT_TYPES.failing,
+      previous: null,
+      current: { status: 'running', grade: null, score: null, progressPercent: 40, details: {} },
+      failure: { kind: 'unavailable', message: 'upstream answered 503', consecutiveFailures: 5 },
+    });
+    const text = eventEmailText(event);
+
+    expect(text).toContain('Watch:     w_1\n');
+    expect(text).toContain('  progress: 40%');
+    expect(text).not.toContain('grade:');
+    expect(text).not.toContain('Changes:');
+    expect(text).toContain('Last error (unavailable): upstream answered 503\nConsecutive failed polls: 5');
+  });
+
+  it.each([
+    [EVENT_TYPES.gone, 'dataset ds_42: no longer exists upstream'],
+    [EVENT_TYPES.failing, 'dataset ds_42: polling is failing (credentials)'],
+    [EVENT_TYPES.recovered, 'dataset ds_42: polling recovered'],
+    [EVENT_TYPES.test, 'dataset ds_42: test notification'],
+  ])('headline a %s event', (type, headline) => {
+    const event = buildWatchEvent({
+      watch, version: 1, time: new Date(), type, previous: null, current: null,
+      ...(type === EVENT_TYPES.failing ? { failure: { kind: 'credentials', message: '401', consecutiveFailures: 5 } } : {}),
+    });
+    expect(eventHeadline(event)).toBe(headline);
+  });
+
+  it('headline a correction session by project and id, and a change without status by its fields', () => {
+    const event = buildWatchEvent({
+      watch: { ...watch, resource: { type: 'correction_session', projectId: 7, correctionId: 42 } },
+      version: 1, time: new Date(), type: EVENT_TYPES.changed, previous: null, current: null,
+      changes: [{ field: 'score', from: 60, to: 75 }, { field: 'grade', from: 'B', to: null }],
+    });
+    expect(eventHeadline(event)).toBe('correction 7/42: score 60 → 75, grade B → none');
+    expect(event.subject).toBe('projects/7/corrections/42');
+  });
+
+  it('cut a long headline to 99 characters ending in an ellipsis', () => {
+    const event = buildWatchEvent({
+      watch: { ...watch, resource: { type: 'dataset', datasetId: 'd'.repeat(120) } },
+      version: 1, time: new Date(), type: EVENT_TYPES.gone, previous: null, current: null,
+    });
+    const headline = eventHeadline(event);
+    expect(headline).toHaveLength(99);
+    expect(headline.endsWith('…')).toBe(true);
+    expect(headline.startsWith(`dataset ${'d'.repeat(90)}`)).toBe(true);
   });
 });

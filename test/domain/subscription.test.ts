@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs, RETRY_DELAYS_MS } from '../../lambdas/domain/delivery-schedule';
-import { EVENT_TYPES } from '../../lambdas/domain/events';
-import { emailFilterProblem, filterPolicyComplexity, snsFilterPolicy, SNS_FILTER_LIMITS } from '../../lambdas/domain/subscription';
+import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
+import { emailFilterProblem, filterPolicyComplexity, matchesSubscription, snsFilterPolicy, SNS_FILTER_LIMITS, type Subscription, type SubscriptionFilter } from '../../lambdas/domain/subscription';
 
 describe('snsFilterPolicy', () => {
   it('scopes an unfiltered subscription to its team', () => {
@@ -71,5 +71,47 @@ describe('emailFilterProblem', () => {
         }
       }
     }
+  });
+});
+
+describe('matchesSubscription', () => {
+  const snapshot = { status: 'succeeded', grade: 'A', score: null, progressPercent: null, details: {} };
+  const event = (fields: { team?: string; type?: (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES]; changes?: Array<{ field: 'status' | 'grade' | 'score'; from: string | null; to: string | null }>; correction?: boolean } = {}) =>
+    buildWatchEvent({
+      watch: {
+        watchId: 'w_1',
+        team: fields.team ?? 'team-a',
+        label: null,
+        resource: fields.correction ? { type: 'correction_session', projectId: 1, correctionId: 2 } : { type: 'dataset', datasetId: 'ds_1' },
+      },
+      version: 1,
+      time: new Date('2026-11-24T10:00:00Z'),
+      type: fields.type ?? EVENT_TYPES.changed,
+      changes: fields.changes ?? [{ field: 'status', from: 'running', to: 'succeeded' }],
+      previous: snapshot,
+      current: snapshot,
+    });
+  const subscription = (filter: SubscriptionFilter | null, team = 'team-a'): Subscription => ({
+    id: 'sub_1', team, channel: 'webhook', url: 'https://hooks.example.com/x', filter, status: 'active', createdAt: '2026-11-24T00:00:00Z',
+  });
+
+  it('never lets another team’s event through, filter or not', () => {
+    expect(matchesSubscription(event({ team: 'team-b' }), subscription(null))).toBe(false);
+    expect(matchesSubscription(event({ team: 'team-b' }), subscription({ watchIds: ['w_1'] }))).toBe(false);
+    expect(matchesSubscription(event(), subscription(null))).toBe(true);
+  });
+
+  it.each<[string, SubscriptionFilter, Parameters<typeof event>[0], boolean]>([
+    ['a listed watch', { watchIds: ['w_1', 'w_9'] }, {}, true],
+    ['an unlisted watch', { watchIds: ['w_9'] }, {}, false],
+    ['a listed resource type', { resourceTypes: ['dataset'] }, {}, true],
+    ['an unlisted resource type', { resourceTypes: ['dataset'] }, { correction: true }, false],
+    ['a change of status and grade, to a grade-only filter', { changes: ['grade'] }, { changes: [{ field: 'status', from: 'running', to: 'succeeded' }, { field: 'grade', from: null, to: 'A' }] }, true],
+    ['a status-only change, to a grade-only filter', { changes: ['grade'] }, {}, false],
+    ['a gone event, to a changes filter', { changes: ['grade'] }, { type: EVENT_TYPES.gone, changes: [] }, true],
+    ['a failing event, to a changes filter', { changes: ['grade'] }, { type: EVENT_TYPES.failing, changes: [] }, true],
+    ['a listed watch of an unlisted type', { watchIds: ['w_1'], resourceTypes: ['correction_session'] }, {}, false],
+  ])('decides %s', (_name, filter, fields, expected) => {
+    expect(matchesSubscription(event(fields), subscription(filter))).toBe(expected);
   });
 });

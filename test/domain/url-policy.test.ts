@@ -28,6 +28,8 @@ describe('refuseSubscriptionUrl', () => {
     ['https://[::ffff:10.0.0.1]/hook', 'webhook', 'must not point at a private'],
     ['https://localhost/hook', 'webhook', 'must not point at a private'],
     ['https://metadata.google.internal/x', 'webhook', 'must not point at a private'],
+    ['https://metadata/latest', 'webhook', 'must name a public host'],
+    ['https://intranet-wiki/hook', 'webhook', 'must name a public host'],
     ['https://user:pw@example.com/hook', 'webhook', 'must not carry credentials'],
     ['not a url', 'webhook', 'must be an absolute URL'],
     ['https://example.com/services/T/B/x', 'slack', 'Slack incoming-webhook'],
