@@ -111,6 +111,17 @@ export function credentialsFromEnv(env: Env): UpstreamCredentials {
   return { adaptionApiKey: env.ADAPTION_API_KEY, deepOpinion };
 }
 
+/** What a resource type needs before it can be watched, for messages that say what to set. */
+export const UPSTREAM_SETTINGS = {
+  dataset: { provider: 'Adaption Labs', settings: 'ADAPTION_API_KEY' },
+  correction_session: { provider: 'DeepOpinion', settings: 'DEEPOPINION_TOKEN, or DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD' },
+} as const;
+
+/** Whether the credentials cover a resource type's upstream. */
+export function upstreamConfigured(credentials: UpstreamCredentials, type: keyof typeof UPSTREAM_SETTINGS): boolean {
+  return type === 'dataset' ? Boolean(credentials.adaptionApiKey) : Boolean(credentials.deepOpinion);
+}
+
 export function hasAnyCredentials(credentials: UpstreamCredentials): boolean {
   return Boolean(credentials.adaptionApiKey || credentials.deepOpinion);
 }

@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { credentialsFromEnv, requireSetting, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, requireSetting, upstreamSettings, type Env, type UpstreamCredentials } from '../config';
 import type { Logger, SecretBox } from '../domain/ports';
 import { KmsSecretBox } from './crypto/kms-secret-box';
 import { loadUpstreamCredentials } from './secrets/upstream-secret';
@@ -34,10 +34,15 @@ const secrets = lazily(async () => new SecretsManagerClient({}));
 
 /** The upstream fetcher, with credentials from Secrets Manager when the stack provides a secret. */
 export function upstreamFetcherFromAws(env: Env, logger: Logger): () => Promise<UpstreamFetcher> {
+  const credentials = upstreamCredentialsFromAws(env);
+  return lazily(async () => UpstreamFetcher.create(upstreamSettings(env, await credentials()), logger), SECRET_MAX_AGE_MS);
+}
+
+/** The upstream credentials: from Secrets Manager when the stack provides a secret, else the environment. */
+export function upstreamCredentialsFromAws(env: Env): () => Promise<UpstreamCredentials> {
   return lazily(async () => {
     const arn = env.WATCHPOST_UPSTREAM_SECRET_ARN;
-    const credentials = arn ? await loadUpstreamCredentials(await secrets(), arn) : credentialsFromEnv(env);
-    return UpstreamFetcher.create(upstreamSettings(env, credentials), logger);
+    return arn ? loadUpstreamCredentials(await secrets(), arn) : credentialsFromEnv(env);
   }, SECRET_MAX_AGE_MS);
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { InvalidCursorError } from '../adapters/dynamo/cursor';
+import { closestName, knownFieldNames } from './field-names';
 import { identify } from './identify';
 import type { ApiDeps } from './deps';
 import { ApiProblem, internalErrorResponse, problemResponse, problems, type ApiRequest, type ApiResponse, type FieldProblem } from './http';
@@ -50,7 +51,9 @@ async function dispatch(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse
 
   if (request.body !== undefined && Buffer.byteLength(request.body, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
   const team = await authenticate(deps, route, request);
-  const body = route.body ? parseBody(route.body, request) : undefined;
+  // A route whose body is optional still checks a body that is sent.
+  const bodyGiven = request.body !== undefined && request.body.trim() !== '';
+  const body = route.body && (bodyGiven || !route.bodyOptional) ? parseBody(route.body, request) : undefined;
   const query = route.query ? validate(route.query, request.query, 'query') : {};
   return route.handle({ deps, team, params: id !== undefined ? { id } : {}, body, query: query as Record<string, unknown> });
 }
@@ -81,10 +84,16 @@ function parseBody(schema: z.ZodType, request: ApiRequest): unknown {
 function validate(schema: z.ZodType, value: unknown, where: 'body' | 'query'): unknown {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const fields: FieldProblem[] = result.error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(',') : `(${where})`,
-    message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
-  }));
+  const fields: FieldProblem[] = result.error.issues.flatMap((issue): FieldProblem[] => {
+    if (issue.code === 'unrecognized_keys') {
+      // One problem per unknown field, at its own path, with the field that was probably meant.
+      return issue.keys.map((key) => {
+        const meant = closestName(key, knownFieldNames(schema));
+        return { path: [...issue.path, key].join('.'), message: `is not a known field${meant ? `; did you mean ${meant}?` : ''}` };
+      });
+    }
+    return [{ path: issue.path.length > 0 ? issue.path.join('.') : `(${where})`, message: issue.message }];
+  });
   throw problems.validation(fields, where === 'query' ? 'The query string is not valid.' : 'The request body is not valid.');
 }
 

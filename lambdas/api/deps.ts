@@ -6,6 +6,7 @@ import type { TeamStore } from '../adapters/dynamo/team-store';
 import type { TeamQuota } from '../adapters/dynamo/team-quota';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
 import type { Logger, ResourceFetcher, SecretBox } from '../domain/ports';
+import type { ResourceType } from '../domain/resource';
 
 /** Everything the watch API's routes need, built once per process. */
 export interface ApiDeps {
@@ -18,6 +19,10 @@ export interface ApiDeps {
   /** Channels `POST /v1/subscriptions/{id}/test` can send to from here. */
   testableChannels: Array<'email' | 'slack' | 'webhook'>;
   fetcher: ResourceFetcher;
+  /** Whether an upstream has credentials at all (a missing one is not a passing outage). */
+  upstreamConfigured: (type: ResourceType) => Promise<boolean>;
+  /** Where an operator sets them, for the problem that says so. */
+  credentialsHint: string;
   /** Seals webhook signing secrets before they are stored. */
   secrets: SecretBox;
   logger: Logger;
@@ -28,5 +33,7 @@ export interface ApiDeps {
   quota: TeamQuota;
   /** Local development only: admit http:// receivers on loopback. */
   allowPrivateWebhooks: boolean;
+  /** Local runtime only: how to admit a loopback receiver, said when one is refused. */
+  privateWebhooksHint?: string | undefined;
   now: () => Date;
 }

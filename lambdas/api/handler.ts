@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { adminTokenFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
+import { adminTokenFromAws, upstreamCredentialsFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
@@ -10,7 +10,7 @@ import { awsDeliveryService } from '../delivery/aws-delivery';
 import { TeamStore } from '../adapters/dynamo/team-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
-import { loadEnv, requireSetting } from '../config';
+import { loadEnv, requireSetting, upstreamConfigured } from '../config';
 import type { FetchOutcome, ResourceFetcher } from '../domain/ports';
 import type { ResourceRef } from '../domain/resource';
 import { handleApiRequest } from './app';
@@ -35,6 +35,7 @@ const fetcher: ResourceFetcher = {
 };
 
 const secrets = webhookSecretsFromAws(env);
+const credentials = upstreamCredentialsFromAws(env);
 
 const deps: ApiDeps = {
   watches: new WatchStore({ client, tableName }),
@@ -47,6 +48,9 @@ const deps: ApiDeps = {
   emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
   testableChannels: ['slack', 'webhook'],
   fetcher,
+  // An unreadable secret is an outage (503 from the fetch), not a missing upstream.
+  upstreamConfigured: async (type) => upstreamConfigured(await credentials().catch(() => ({ adaptionApiKey: 'unknown', deepOpinion: { token: 'unknown' } })), type),
+  credentialsHint: 'in the upstream credentials secret (the stack output UpstreamCredentialsSecret)',
   logger,
   adminToken: adminTokenFromAws(env),
   limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },

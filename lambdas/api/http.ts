@@ -60,6 +60,8 @@ export const problems = {
   unsupportedMediaType: () =>
     new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as `content-type: application/json`.'),
   unprocessable: (path: string, detail: string) => new ApiProblem(422, 'unprocessable', 'Unprocessable request', detail, [{ path, message: detail }]),
+  /** Not retryable: an operator must configure the upstream first. */
+  upstreamNotConfigured: (detail: string) => new ApiProblem(501, 'upstream-not-configured', 'Upstream not configured', detail, [{ path: 'resource.type', message: detail }]),
   upstreamUnavailable: (detail: string, retryAfterSeconds = 30) =>
     new ApiProblem(503, 'upstream-unavailable', 'Upstream unavailable', detail, [], { 'retry-after': String(retryAfterSeconds) }),
 };

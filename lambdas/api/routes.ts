@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
+import { UPSTREAM_SETTINGS } from '../config';
 import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
@@ -33,6 +34,8 @@ export interface Route {
   auth: 'none' | 'team' | 'admin';
   summary: string;
   body?: z.ZodType;
+  /** The body may be left out; when sent, it must match `body`. */
+  bodyOptional?: boolean;
   query?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
   handle(context: RouteContext): Promise<ApiResponse>;
@@ -90,12 +93,17 @@ export const ROUTES: Route[] = [
       201: ok('Created, with the resource’s current state as baseline.', S.WatchView),
       409: ok('The team has reached its watch limit.'),
       422: ok('The resource does not exist upstream.'),
+      501: ok('This installation has no credentials for that resource type’s upstream (not retryable).'),
       503: ok('The upstream could not be reached; retry after `Retry-After` seconds.'),
     },
     handle: async ({ deps, team, body }) => {
       const input = body as z.infer<typeof S.CreateWatchBody>;
       const existing = await deps.watches.findByResource(team, input.resource);
       if (existing) return json(200, watchView(existing));
+      if (!(await deps.upstreamConfigured(input.resource.type))) {
+        const { provider, settings } = UPSTREAM_SETTINGS[input.resource.type];
+        throw problems.upstreamNotConfigured(`This Watchpost has no ${provider} credentials, so it cannot watch a ${input.resource.type}: an operator sets ${settings} ${deps.credentialsHint}.`);
+      }
       // The quota is taken before anything is created and given back unless a watch was.
       if (!(await deps.quota.reserve(team, 'watches', deps.limits.watchesPerTeam, deps.now()))) {
         // A racing registration of the same resource may hold the last unit: that is a 200, not a 409.
@@ -206,7 +214,11 @@ export const ROUTES: Route[] = [
       const input = body as z.infer<typeof S.CreateSubscriptionBody>;
       if (input.channel !== 'email') {
         const refusal = refuseSubscriptionUrl(input.url, input.channel, { allowLoopback: deps.allowPrivateWebhooks });
-        if (refusal) throw problems.validation([{ path: 'url', message: refusal }]);
+        if (refusal) {
+          // A laptop's own receiver is refused for a reason its user can change: say how.
+          const local = deps.privateWebhooksHint && /^https?:\/\/(localhost|127\.|\[::1\])/i.test(input.url);
+          throw problems.validation([{ path: 'url', message: local ? `${refusal}; ${deps.privateWebhooksHint}` : refusal }]);
+        }
       } else {
         // SNS evaluates email filters itself, within its limits: refuse what it would refuse, before anything is stored.
         const tooComplex = emailFilterProblem({ team, filter: input.filter ?? null });
@@ -314,6 +326,8 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions/{id}/test',
     auth: 'team',
     summary: 'Send a signed test event to a Slack or webhook subscription now',
+    body: S.EmptyBody,
+    bodyOptional: true,
     responses: { 200: ok('What the receiver answered.', S.AttemptOutcomeView), 404: ok('The team has no such subscription.'), 422: ok('This channel cannot be tested from here.') },
     handle: async ({ deps, team, params }) => {
       const subscription = await ownSubscription(deps, team, params.id);

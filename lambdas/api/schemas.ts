@@ -65,6 +65,9 @@ export const CreateSubscriptionBody = z
   ])
   .meta({ id: 'CreateSubscription' });
 
+/** A body that must be empty when given (e.g. `POST …/test`): a stray field is an error, not ignored. */
+export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyBody' });
+
 export const CreateTeamBody = z
   .strictObject({
     name: z

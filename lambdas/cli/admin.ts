@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
  * `npm run admin -- create-team <name>`: the operator's way to create a team
  * and get its token, through the watch API (local or deployed).
  *
- *   WATCHPOST_API_URL      default http://127.0.0.1:8787
+ *   WATCHPOST_API_URL      default http://127.0.0.1:$WATCHPOST_PORT (8787), as npm start listens
  *   WATCHPOST_ADMIN_TOKEN  default: the local one in $WATCHPOST_DATA_DIR/admin-token
  */
 export interface AdminCliIo {
@@ -15,16 +15,25 @@ export interface AdminCliIo {
   err: (line: string) => void;
 }
 
-const USAGE = 'usage: npm run admin -- create-team <name> [--api-url URL]';
+const USAGE = 'usage: npm run admin -- create-team <name> [--api-url URL]   (or WATCHPOST_API_URL; default http://127.0.0.1:$WATCHPOST_PORT)';
 
 export async function runAdminCli(argv: string[], io: AdminCliIo): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { 'api-url': { type: 'string' } } });
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: { 'api-url': { type: 'string' } } }>>;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'api-url': { type: 'string' } } });
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const [command, name] = positionals;
   if (command !== 'create-team' || !name) {
     io.err(USAGE);
     return 2;
   }
-  const apiUrl = (values['api-url'] ?? io.env.WATCHPOST_API_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
+  // The same settings npm start reads, so the CLI finds the API where it listens.
+  const apiUrl = (values['api-url'] ?? io.env.WATCHPOST_API_URL ?? `http://127.0.0.1:${io.env.WATCHPOST_PORT || '8787'}`).replace(/\/+$/, '');
+  const urlFrom = values['api-url'] ? '--api-url' : io.env.WATCHPOST_API_URL ? 'WATCHPOST_API_URL' : 'WATCHPOST_PORT (default 8787)';
   const token =
     io.env.WATCHPOST_ADMIN_TOKEN ??
     (await readFile(join(io.env.WATCHPOST_DATA_DIR ?? '.watchpost', 'admin-token'), 'utf8').then((t) => t.trim()).catch(() => undefined));
@@ -40,7 +49,8 @@ export async function runAdminCli(argv: string[], io: AdminCliIo): Promise<numbe
       body: JSON.stringify({ name }),
     });
   } catch (error) {
-    io.err(`Could not reach ${apiUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    io.err(`Could not reach the watch API at ${apiUrl} (${cause ?? (error instanceof Error ? error.message : String(error))}): is npm start running? The URL comes from ${urlFrom}; set --api-url or WATCHPOST_API_URL to change it.`);
     return 1;
   }
   const body = (await response.json().catch(() => ({}))) as { team?: { id: string }; token?: string; detail?: string; title?: string };

@@ -192,14 +192,14 @@ export class DeliveryService {
       // The receiver says it is gone for good: stop sending to it.
       await deps.subscriptions.setStatus(subscription.team, subscription.id, 'disabled');
       await deps.deliveries.recordAttempt(record, log, { status: 'abandoned', attempts, nextAttemptAt: null }, now);
-      deps.logger.warn('receiver answered 410; subscription disabled', { subscriptionId: subscription.id, team: subscription.team });
+      deps.logger.warn('receiver answered 410; subscription disabled', { subscriptionId: subscription.id, team: subscription.team, eventId: record.eventId });
       return;
     }
     const backoff = retryDelayMs(attempts, this.random);
     if (backoff === undefined) {
       await deps.deliveries.recordAttempt(record, log, { status: 'dead', attempts, nextAttemptAt: null }, now);
       await deps.deadLetters.send({ ...record, attempts, status: 'dead' }, outcome.error ?? `last answer ${outcome.statusCode}`);
-      deps.logger.error('delivery dead-lettered after its last attempt', { subscriptionId: subscription.id, eventId: record.eventId, attempts });
+      deps.logger.error('delivery dead-lettered after its last attempt', { subscriptionId: subscription.id, eventId: record.eventId, attempts, answer: outcome.statusCode ?? outcome.error });
       return;
     }
     // A receiver that says when to come back (429 Retry-After) is taken at its word.
@@ -207,6 +207,13 @@ export class DeliveryService {
     const at = new Date(now.getTime() + delay);
     await deps.deliveries.recordAttempt(record, log, { status: 'pending', attempts, nextAttemptAt: at.toISOString() }, now);
     await deps.retries.schedule({ team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId }, at);
+    deps.logger.warn('delivery attempt failed; retry scheduled', {
+      subscriptionId: subscription.id,
+      eventId: record.eventId,
+      attempt: attempts,
+      answer: outcome.statusCode ?? outcome.error,
+      nextAttemptAt: at.toISOString(),
+    });
   }
 
   private async send(subscription: Subscription, event: WatchEvent): Promise<AttemptOutcome & { retryAfterMs?: number }> {

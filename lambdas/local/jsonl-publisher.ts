@@ -22,7 +22,11 @@ export class JsonlPublisher implements EventPublisher {
   async publish(events: WatchEvent[]): Promise<PublishResult> {
     if (events.length === 0) return { failedIds: [], errors: [] };
     await appendFile(this.file, events.map((event) => `${JSON.stringify(event)}\n`).join(''), { encoding: 'utf8', mode: 0o600 });
-    for (const event of events) this.print(`[event] ${event.time} ${eventHeadline(event)}  (${event.type}, ${event.id})`);
+    // Team and label first: two teams watching one dataset get two lines that say whose they are.
+    for (const event of events) {
+      const watch = event.data.label ? `"${event.data.label}"` : event.data.watchId;
+      this.print(`[event] ${event.time} team ${event.data.team} · ${watch} · ${eventHeadline(event)}  (${event.type}, ${event.id})`);
+    }
     for (const listener of this.listeners) await listener(events);
     return { failedIds: [], errors: [] };
   }

@@ -15,7 +15,7 @@ import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
-import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, tickDeadlineMs, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, tickDeadlineMs, UPSTREAM_SETTINGS, upstreamConfigured, upstreamSettings, type Env } from '../config';
 import { runEvery } from './run-every';
 import { checkEmbeddedDatabase, claimDataDir, listenOn, readStateFile, StartupError } from './startup';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
@@ -134,6 +134,14 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
       `No upstream credentials set: using the built-in simulator at ${simulator.url} with demo watches` +
         `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move every ${step || '∞'} s, so expect the first events within two minutes.`,
     );
+    print(
+      `Demo team token: ${join(dataDir, 'demo-team-token')} — e.g. curl -s ${env.WATCHPOST_PORT ? `http://127.0.0.1:${env.WATCHPOST_PORT}` : '<the API URL below>'}/v1/watches -H "authorization: Bearer $(cat ${join(dataDir, 'demo-team-token')})"`,
+    );
+  } else {
+    // Say what can be watched, and what to set for what cannot.
+    for (const [type, { provider, settings: names }] of Object.entries(UPSTREAM_SETTINGS) as Array<[keyof typeof UPSTREAM_SETTINGS, (typeof UPSTREAM_SETTINGS)[keyof typeof UPSTREAM_SETTINGS]]>) {
+      print(upstreamConfigured(credentials, type) ? `${provider}: configured (${type} watches are polled)` : `${provider}: not configured — set ${names} to watch a ${type}`);
+    }
   }
 
   const fetcher = UpstreamFetcher.create(settings, logger);
@@ -180,12 +188,15 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     emails: localEmailSubscriptions,
     testableChannels: ['email', 'slack', 'webhook'],
     fetcher,
+    upstreamConfigured: async (type) => upstreamConfigured(credentials, type),
+    credentialsHint: 'in the environment of npm start, then restarts it',
     secrets,
     logger,
     adminToken: async () => adminToken,
     limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },
     quota: TeamQuota.forTable(dynamoClient, LOCAL_TABLE),
     allowPrivateWebhooks: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS,
+    privateWebhooksHint: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS ? undefined : 'a receiver on this machine needs WATCHPOST_ALLOW_PRIVATE_WEBHOOKS=1 in the environment of npm start (and a restart)',
     now,
   };
   const adminToken = env.WATCHPOST_ADMIN_TOKEN ?? (await localAdminToken(join(dataDir, 'admin-token')));

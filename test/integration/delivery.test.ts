@@ -62,6 +62,11 @@ describe('webhook delivery', () => {
     const stored = await h.subscriptions.get('team-a', subscription.id);
     expect(stored).toMatchObject({ deliveredCount: 1, failedCount: 2 });
     expect((await h.deliveries.recentAttempts(subscription.id)).map((a) => a.statusCode)).toEqual([200, 503, 500]);
+    // Each failed attempt says what happened and when the next one is.
+    expect(h.logger.at('warn').filter((l) => l.message === 'delivery attempt failed; retry scheduled').map((l) => l.extra)).toEqual([
+      expect.objectContaining({ subscriptionId: subscription.id, eventId: event.id, attempt: 1, answer: 500, nextAttemptAt: expect.any(String) }),
+      expect.objectContaining({ subscriptionId: subscription.id, eventId: event.id, attempt: 2, answer: 503 }),
+    ]);
   });
 
   it('disables a subscription whose receiver answers 410, and sends it nothing more', async () => {

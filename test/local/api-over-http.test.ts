@@ -80,4 +80,34 @@ describe('the admin CLI', () => {
     expect(code).toBe(1);
     expect(err[0]).toMatch(/^Failed \(401\)/);
   });
+
+  it('finds the API on WATCHPOST_PORT, as npm start does, with no URL given', async () => {
+    const out: string[] = [];
+    const port = new URL(runtime.apiUrl).port;
+
+    const code = await runAdminCli(['create-team', 'by-port'], { env: { WATCHPOST_PORT: port, WATCHPOST_DATA_DIR: dataDir }, out: (l) => out.push(l), err: () => undefined });
+
+    expect(code).toBe(0);
+    expect(out[1]).toMatch(/^wpt_/);
+  });
+
+  it('names the URL it tried and the setting it came from when nothing answers', async () => {
+    const err: string[] = [];
+
+    const code = await runAdminCli(['create-team', 'nobody'], { env: { WATCHPOST_PORT: '9', WATCHPOST_ADMIN_TOKEN: 'x' }, out: () => undefined, err: (l) => err.push(l) });
+
+    expect(code).toBe(1);
+    expect(err[0]).toContain('http://127.0.0.1:9');
+    expect(err[0]).toContain('WATCHPOST_PORT');
+    expect(err[0]).toContain('WATCHPOST_API_URL');
+  });
+
+  it('prints usage, not a stack trace, for an unknown option', async () => {
+    const err: string[] = [];
+
+    const code = await runAdminCli(['create-team', 'x', '--colour'], { env: {}, out: () => undefined, err: (l) => err.push(l) });
+
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('usage: npm run admin');
+  });
 });

@@ -46,6 +46,32 @@ describe('local runtime (npm start)', () => {
     expect(printed.some((line) => line.includes('[event]') && line.includes('dataset ds_demo_1: pending → running'))).toBe(true);
   });
 
+  it('prints where the demo team’s token is, with a ready-made curl line', async () => {
+    runtime = await start();
+
+    const line = printed.find((l) => l.startsWith('Demo team token:'));
+    expect(line).toContain(join(dataDir, 'demo-team-token'));
+    expect(line).toContain('/v1/watches -H "authorization: Bearer $(cat ');
+  });
+
+  it('says on each [event] line whose watch it is: team and label', async () => {
+    runtime = await start();
+    await runtime.pollOnce();
+    runtime.simulator?.advance('datasets/ds_demo_1');
+
+    await runtime.pollOnce();
+
+    expect(printed.find((l) => l.startsWith('[event]'))).toMatch(/^\[event\] \S+ team demo · "Demo dataset \(simulated\)" · dataset ds_demo_1: pending → running/);
+  });
+
+  it('says which upstreams are configured when real credentials are set, and which are not', async () => {
+    runtime = (await startTestRuntime({ dataDir, env: { ADAPTION_API_KEY: 'pt_live_x', ADAPTION_BASE_URL: 'http://127.0.0.1:9' }, print: (line) => printed.push(line) })).runtime;
+
+    expect(printed).toEqual(
+      expect.arrayContaining(['Adaption Labs: configured (dataset watches are polled)', 'DeepOpinion: not configured — set DEEPOPINION_TOKEN, or DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD to watch a correction_session']),
+    );
+  });
+
   it('keeps watches, snapshots and the simulated world in the data directory across a restart', async () => {
     runtime = await start();
     await runtime.pollOnce();

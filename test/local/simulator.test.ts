@@ -24,6 +24,13 @@ describe('the simulator’s control API', () => {
     expect(((await (await dataset('ds_ctl')).json()) as { evaluation_summary: { grade_after: string } }).evaluation_summary.grade_after).toBe('B');
   });
 
+  it('answers 404 naming the expected form when asked to advance a resource it does not have', async () => {
+    const response = await control('/advance', 'POST', { resource: 'datasets/ds_never_created' });
+
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { message: string }).message).toContain('datasets/ds_1');
+  });
+
   it('injects a fault for a number of requests, with Retry-After', async () => {
     await control('/datasets/ds_fault', 'PUT', {});
     await control('/faults', 'POST', { path: '/api/v1/datasets/ds_fault', status: 429, retryAfter: '3', times: 1 });

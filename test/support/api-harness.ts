@@ -74,6 +74,8 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
       logger,
     ),
     secrets,
+    upstreamConfigured: async () => true,
+    credentialsHint: 'in the test harness',
     logger,
     adminToken: async () => ADMIN_TOKEN,
     limits: { watchesPerTeam: 1000, subscriptionsPerTeam: 50 },

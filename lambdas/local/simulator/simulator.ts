@@ -280,7 +280,12 @@ export class UpstreamSimulator {
     if (dataset && req.method === 'DELETE') return send(res, this.datasets.delete(decodeURIComponent(dataset[1] as string)) ? 204 : 404);
     if (correction && req.method === 'PUT') return send(res, 200, this.putCorrection(Number(correction[1]), Number(correction[2]), fields));
     if (correction && req.method === 'DELETE') return send(res, this.corrections.delete(`${correction[1]}/${correction[2]}`) ? 204 : 404);
-    if (path === '/advance' && req.method === 'POST') return send(res, 200, { advanced: this.advance(fields.resource as string | undefined) });
+    if (path === '/advance' && req.method === 'POST') {
+      const resource = fields.resource as string | undefined;
+      const advanced = this.advance(resource);
+      if (resource !== undefined && advanced === 0) return send(res, 404, { message: `no simulated resource ${resource}; give e.g. datasets/ds_1 or projects/1/corrections/2` });
+      return send(res, 200, { advanced });
+    }
     if (path === '/faults' && req.method === 'POST') {
       if (typeof fields.path !== 'string') return send(res, 400, { message: 'a fault needs a "path" prefix' });
       this.addFault(fields as unknown as Fault);
