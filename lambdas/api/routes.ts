@@ -31,6 +31,8 @@ export interface ResponseSpec {
 export interface Route {
   method: Method;
   path: string;
+  /** The OpenAPI operationId: what generated clients call the operation. */
+  operationId: string;
   auth: 'none' | 'team' | 'admin';
   summary: string;
   body?: z.ZodType;
@@ -47,6 +49,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/healthz',
+    operationId: 'getHealth',
     auth: 'none',
     summary: 'Liveness check',
     responses: { 200: ok('The API is up.') },
@@ -55,6 +58,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/openapi.json',
+    operationId: 'getOpenApiDocument',
     auth: 'none',
     summary: 'This API’s OpenAPI 3.1 description',
     responses: { 200: ok('The OpenAPI document.') },
@@ -64,6 +68,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/v1/admin/teams',
+    operationId: 'createTeam',
     auth: 'admin',
     summary: 'Create a team and its API token (operators only)',
     body: S.CreateTeamBody,
@@ -85,6 +90,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/v1/watches',
+    operationId: 'createWatch',
     auth: 'team',
     summary: 'Watch a dataset or correction session (idempotent per resource)',
     body: S.CreateWatchBody,
@@ -136,6 +142,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/watches',
+    operationId: 'listWatches',
     auth: 'team',
     summary: 'List the team’s watches',
     query: S.ListQuery,
@@ -149,6 +156,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/watches/{id}',
+    operationId: 'getWatch',
     auth: 'team',
     summary: 'One watch with its current state, last poll time and last error',
     responses: { 200: ok('The watch.', S.WatchView), 404: ok('The team has no such watch.') },
@@ -157,6 +165,7 @@ export const ROUTES: Route[] = [
   {
     method: 'PATCH',
     path: '/v1/watches/{id}',
+    operationId: 'updateWatch',
     auth: 'team',
     summary: 'Change what a watch notifies on, its label, or pause it',
     body: S.UpdateWatchBody,
@@ -175,6 +184,7 @@ export const ROUTES: Route[] = [
   {
     method: 'DELETE',
     path: '/v1/watches/{id}',
+    operationId: 'deleteWatch',
     auth: 'team',
     summary: 'Stop watching',
     responses: { 204: ok('Deleted.'), 404: ok('The team has no such watch.') },
@@ -190,6 +200,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/watches/{id}/events',
+    operationId: 'listWatchEvents',
     auth: 'team',
     summary: 'The watch’s recent events, newest first (kept 90 days)',
     query: S.ListQuery,
@@ -203,6 +214,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/v1/subscriptions',
+    operationId: 'createSubscription',
     auth: 'team',
     summary: 'Subscribe an email address, a Slack channel or a webhook to the team’s events',
     body: S.CreateSubscriptionBody,
@@ -266,6 +278,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/subscriptions',
+    operationId: 'listSubscriptions',
     auth: 'team',
     summary: 'List the team’s subscriptions',
     query: S.ListQuery,
@@ -279,6 +292,7 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/subscriptions/{id}',
+    operationId: 'getSubscription',
     auth: 'team',
     summary: 'One subscription',
     responses: { 200: ok('The subscription with its delivery record (never its secret).', S.SubscriptionView), 404: ok('The team has no such subscription.') },
@@ -307,6 +321,7 @@ export const ROUTES: Route[] = [
   {
     method: 'DELETE',
     path: '/v1/subscriptions/{id}',
+    operationId: 'deleteSubscription',
     auth: 'team',
     summary: 'Delete a subscription',
     responses: { 204: ok('Deleted.'), 404: ok('The team has no such subscription.') },
@@ -324,6 +339,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/v1/subscriptions/{id}/test',
+    operationId: 'sendTestEvent',
     auth: 'team',
     summary: 'Send a signed test event to a Slack or webhook subscription now',
     body: S.EmptyBody,
@@ -340,6 +356,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/v1/subscriptions/{id}/redeliver',
+    operationId: 'redeliverEvent',
     auth: 'team',
     summary: 'Send a past event to this subscription again, with its original id',
     body: S.RedeliverBody,

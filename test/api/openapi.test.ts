@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../lambdas/api/openapi';
 import { ROUTES } from '../../lambdas/api/routes';
+import { EVENT_TYPES } from '../../lambdas/domain/events';
 
 describe('the OpenAPI document', () => {
   it('is valid OpenAPI 3.1', async () => {
@@ -25,5 +26,33 @@ describe('the OpenAPI document', () => {
 
     expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['CreateWatch', 'Resource', 'Watch', 'CreateSubscription', 'Problem']));
     expect(JSON.stringify(schemas.Resource)).toContain('correction_session');
+  });
+
+  it('gives every operation a readable, unique operationId', () => {
+    const ids = ROUTES.map((r) => r.operationId);
+
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^(get|list|create|update|delete|send|redeliver)[A-Z][A-Za-z]+$/);
+    expect((openApiDocument().paths?.['/v1/watches'] as { post: { operationId: string } }).post.operationId).toBe('createWatch');
+  });
+
+  it('documents the 400 of every operation that takes a body or a query', () => {
+    for (const route of ROUTES.filter((r) => r.body || r.query)) {
+      const operation = (openApiDocument().paths?.[route.path] as Record<string, { responses: Record<string, unknown> }>)[route.method.toLowerCase()];
+      expect(Object.keys(operation?.responses ?? {}), route.operationId).toContain('400');
+    }
+  });
+
+  it('names where the API is served', () => {
+    expect(openApiDocument().servers?.map((s) => s.url)).toEqual(['http://127.0.0.1:8787', 'https://{apiId}.execute-api.{region}.amazonaws.com']);
+  });
+
+  it('describes every webhook payload, one per event type, with the schema events are checked against', () => {
+    const webhooks = openApiDocument().webhooks ?? {};
+
+    expect(Object.keys(webhooks).sort()).toEqual(Object.values(EVENT_TYPES).sort());
+    const changed = JSON.stringify(webhooks[EVENT_TYPES.changed]);
+    expect(changed).toContain('webhook-signature');
+    expect(changed).toContain('ResourceChangedEvent');
   });
 });

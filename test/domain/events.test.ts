@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildWatchEvent, EVENT_TYPES, eventEmailText, eventHeadline, eventIdFor } from '../../lambdas/domain/events';
+import { EVENT_SCHEMAS, WatchEventSchema } from '../../lambdas/domain/event-schema';
 import type { Snapshot } from '../../lambdas/domain/snapshot';
 
 const current: Snapshot = { status: 'succeeded', grade: 'A', score: 0.91, progressPercent: null, details: {} };
@@ -26,6 +27,19 @@ describe('watch events', () => {
     // A fixed vector: changing the derivation would re-id every event receivers have seen.
     expect(eventIdFor('w_1', 3)).toBe('evt_c70e14ab691ff58126e752c4fdf5dd89');
     expect(changed([]).id).toBe('evt_c70e14ab691ff58126e752c4fdf5dd89');
+  });
+
+  it('match the published schema of their type, for every type', () => {
+    for (const type of Object.values(EVENT_TYPES)) {
+      const event = buildWatchEvent({
+        watch, version: 2, time: new Date('2026-11-23T12:00:00Z'), type, previous: current, current,
+        ...(type === EVENT_TYPES.changed ? { changes: [{ field: 'grade', from: null, to: 'A' }] } : {}),
+        ...(type === EVENT_TYPES.failing ? { failure: { kind: 'unavailable', message: '503', consecutiveFailures: 5 } } : {}),
+      });
+      expect(EVENT_SCHEMAS[type].safeParse(event).error).toBeUndefined();
+      expect(WatchEventSchema.safeParse(event).success).toBe(true);
+    }
+    expect(EVENT_SCHEMAS[EVENT_TYPES.gone].safeParse({ ...changed([]), type: EVENT_TYPES.gone, id: 'not-an-event-id' }).success).toBe(false);
   });
 
   it('derive ids from the watch and version only', () => {

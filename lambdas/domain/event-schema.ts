@@ -1,0 +1,62 @@
+// Stryker disable StringLiteral: the strings here are descriptions for readers of the OpenAPI document.
+import { z } from 'zod';
+import { EVENT_TYPES } from './events';
+import { ResourceRefSchema, TrackedFieldSchema } from './resource';
+
+/**
+ * The CloudEvents Watchpost sends, as zod schemas: the webhooks section of
+ * the OpenAPI document is generated from these, the delivery consumer
+ * validates queue messages with them, and a test holds every event the
+ * builder makes to them, so the description cannot drift from the payload.
+ */
+export const SnapshotSchema = z
+  .object({
+    status: z.string().meta({ description: 'The provider’s status, as it sent it (cut to 64 characters).' }),
+    grade: z.string().nullable().meta({ description: 'Datasets: the evaluation’s grade_after, A (best) to E; null before an evaluation.' }),
+    score: z.number().nullable(),
+    progressPercent: z.number().nullable(),
+    details: z.record(z.string(), z.unknown()).meta({ description: 'Provider context (name, run id, error message, evaluation summary…); strings cut to 256 characters.' }),
+  })
+  .meta({ id: 'ResourceSnapshot' });
+
+export const FieldChangeSchema = z
+  .object({ field: TrackedFieldSchema, from: z.union([z.string(), z.number()]).nullable(), to: z.union([z.string(), z.number()]).nullable() })
+  .meta({ id: 'FieldChange' });
+
+const EventDataSchema = z.object({
+  watchId: z.string(),
+  team: z.string(),
+  label: z.string().nullable(),
+  resource: ResourceRefSchema,
+  changes: z.array(FieldChangeSchema).meta({ description: 'What changed; empty for every type but resource.changed.' }),
+  previous: SnapshotSchema.nullable(),
+  current: SnapshotSchema.nullable(),
+  failure: z.object({ kind: z.string(), message: z.string(), consecutiveFailures: z.number().int() }).optional(),
+});
+
+function cloudEvent<T extends string>(type: T, description: string) {
+  return z
+    .object({
+      specversion: z.literal('1.0'),
+      id: z.string().regex(/^evt_[0-9a-z_]+$/).meta({ description: 'Stable per transition: deduplicate on it (it is also the webhook-id header).' }),
+      source: z.string(),
+      type: z.literal(type),
+      subject: z.string().meta({ description: 'The resource’s path at its provider, e.g. datasets/ds_42.' }),
+      time: z.string(),
+      sequence: z.string().meta({ description: 'The watch’s version at this event: orders one watch’s events.' }),
+      datacontenttype: z.literal('application/json'),
+      data: EventDataSchema,
+    })
+    .meta({ id: type.replace(/^io\.watchpost\./, '').replace(/(^|[._])(\w)/g, (_, __, c: string) => c.toUpperCase()) + 'Event', description });
+}
+
+/** One schema per event type, with what it means. */
+export const EVENT_SCHEMAS = {
+  [EVENT_TYPES.changed]: cloudEvent(EVENT_TYPES.changed, 'A field the watch tracks (notifyOn) changed: status, grade or score.'),
+  [EVENT_TYPES.gone]: cloudEvent(EVENT_TYPES.gone, 'The resource no longer exists upstream (404); the watch stops polling it.'),
+  [EVENT_TYPES.failing]: cloudEvent(EVENT_TYPES.failing, 'Polling the resource failed N times in a row; `data.failure` says why.'),
+  [EVENT_TYPES.recovered]: cloudEvent(EVENT_TYPES.recovered, 'Polling works again after a watch.failing.'),
+  [EVENT_TYPES.test]: cloudEvent(EVENT_TYPES.test, 'Sent by POST /v1/subscriptions/{id}/test.'),
+} as const;
+
+export const WatchEventSchema = z.discriminatedUnion('type', Object.values(EVENT_SCHEMAS) as unknown as [ReturnType<typeof cloudEvent>, ...ReturnType<typeof cloudEvent>[]]);
