@@ -6,7 +6,7 @@
  *   --latency MS     (BENCH_LATENCY_MS, default 50)
  *   --concurrency C  (WATCHPOST_POLL_CONCURRENCY, default 16)
  */
-import { parseArgs } from 'node:util';
+import { BENCH_USAGE, parseBenchArgs } from './bench-args';
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
@@ -22,12 +22,19 @@ import { localDynamoClient, startLocalDynamo } from '../support/dynamo';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values } = parseArgs({
-  options: { watches: { type: 'string' }, latency: { type: 'string' }, concurrency: { type: 'string' } },
-});
-const watches = Number(values.watches ?? process.env.BENCH_WATCHES ?? 1000);
-const latencyMs = Number(values.latency ?? process.env.BENCH_LATENCY_MS ?? 50);
-const concurrency = Number(values.concurrency ?? process.env.WATCHPOST_POLL_CONCURRENCY ?? 16);
+const parsed = parseBenchArgs(process.argv.slice(2), process.env);
+if ('help' in parsed) {
+  console.log(BENCH_USAGE);
+  process.exit(0);
+}
+if ('errors' in parsed) {
+  for (const error of parsed.errors) console.error(`bench: ${error}`);
+  console.error(BENCH_USAGE);
+  process.exit(2);
+}
+const { watches, latencyMs, concurrency } = parsed.options;
+/** Progress goes to stderr, so stdout stays the JSON and the table. */
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 interface TickFigures {
   tick: string;
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
     policy: { concurrency, failureThreshold: 5, heartbeatSeconds: 3600 },
   };
 
+  progress(`setting up ${watches} watches (latency ${latencyMs} ms, concurrency ${concurrency})…`);
   const ids = Array.from({ length: watches }, (_, i) => `ds_bench_${String(i).padStart(6, '0')}`);
   const setupTime = new Date('2026-11-23T12:00:00Z');
   for (const id of ids) simulator.putDataset(id, { status: 'running' });
@@ -117,10 +125,13 @@ async function main(): Promise<void> {
     };
   };
 
-  await tick('baseline'); // records every watch's first snapshot; not reported
+  progress('baseline tick (records every watch’s first snapshot; not reported)…');
+  await tick('baseline');
   simulator.setLatency(latencyMs);
+  progress(`tick with no change (lower bound ${round((Math.ceil(watches / concurrency) * latencyMs) / 1000)} s)…`);
   const noChange = await tick('no change');
   for (const id of ids.filter((_, i) => i % 10 === 0)) simulator.putDataset(id, { status: 'succeeded' });
+  progress('tick with 10% changed…');
   const tenPercent = await tick('10% changed');
 
   const results = [noChange, tenPercent];
