@@ -63,9 +63,14 @@ export const EnvSchema = z.object({
   WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM: positiveInt(50),
   // Local runtime
   WATCHPOST_DATA_DIR: z.string().default('.watchpost'),
-  WATCHPOST_POLL_INTERVAL_SECONDS: z.coerce.number().positive().default(60),
-  /** Demo mode only: how often the built-in simulator moves its resources on (0 = never). */
-  WATCHPOST_SIMULATOR_STEP_SECONDS: z.coerce.number().min(0).default(30),
+  /** Seconds between local ticks; unset: see pollIntervalSeconds. */
+  WATCHPOST_POLL_INTERVAL_SECONDS: z.coerce.number().positive().optional(),
+  /**
+   * Demo mode only: how often the built-in simulator moves its resources on
+   * (0 = never). Unset: one step after every poll tick. Either way a resource
+   * moves only after a poll has seen its current state.
+   */
+  WATCHPOST_SIMULATOR_STEP_SECONDS: z.coerce.number().min(0).optional(),
   WATCHPOST_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
   WATCHPOST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   WATCHPOST_ADMIN_TOKEN: optionalText,
@@ -148,9 +153,19 @@ export function pollPolicy(env: Env) {
   };
 }
 
+/** The schedule of the deployed poller, and of `npm start` against real upstreams. */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 60;
+/** `npm start` with the simulator: short enough that the demo's whole story plays within two minutes. */
+export const DEMO_POLL_INTERVAL_SECONDS = 15;
+
+/** Seconds between ticks: as set, else the default for the mode. */
+export function pollIntervalSeconds(env: Env, demo = false): number {
+  return env.WATCHPOST_POLL_INTERVAL_SECONDS ?? (demo ? DEMO_POLL_INTERVAL_SECONDS : DEFAULT_POLL_INTERVAL_SECONDS);
+}
+
 /** A tick's time budget in milliseconds (see WATCHPOST_TICK_DEADLINE_SECONDS). */
-export function tickDeadlineMs(env: Env, remainingMs: number = Number.POSITIVE_INFINITY): number {
-  const configured = (env.WATCHPOST_TICK_DEADLINE_SECONDS ?? env.WATCHPOST_POLL_INTERVAL_SECONDS * 0.8) * 1000;
+export function tickDeadlineMs(env: Env, remainingMs: number = Number.POSITIVE_INFINITY, intervalSeconds = pollIntervalSeconds(env)): number {
+  const configured = (env.WATCHPOST_TICK_DEADLINE_SECONDS ?? intervalSeconds * 0.8) * 1000;
   // In a Lambda, keep time to record what was abandoned and publish what was found.
   return Math.max(1_000, Math.min(configured, remainingMs - 15_000));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, credentialsFromEnv, loadEnv } from '../lambdas/config';
+import { ConfigError, credentialsFromEnv, loadEnv, pollIntervalSeconds, tickDeadlineMs } from '../lambdas/config';
 
 describe('loadEnv', () => {
   it('applies the documented defaults', () => {
@@ -10,9 +10,20 @@ describe('loadEnv', () => {
       WATCHPOST_FAILURE_THRESHOLD: 5,
       WATCHPOST_UPSTREAM_TIMEOUT_MS: 10_000,
       WATCHPOST_DATA_DIR: '.watchpost',
-      WATCHPOST_POLL_INTERVAL_SECONDS: 60,
       WATCHPOST_PORT: 8787,
     });
+  });
+
+  it('polls every 60 s against real upstreams and every 15 s in the demo, unless told otherwise', () => {
+    expect([pollIntervalSeconds(loadEnv({})), pollIntervalSeconds(loadEnv({}), true)]).toEqual([60, 15]);
+    expect(pollIntervalSeconds(loadEnv({ WATCHPOST_POLL_INTERVAL_SECONDS: '90' }), true)).toBe(90);
+  });
+
+  it('gives a tick 80% of its interval, and keeps 15 s of a Lambda’s remaining time', () => {
+    expect(tickDeadlineMs(loadEnv({}))).toBe(48_000);
+    expect(tickDeadlineMs(loadEnv({}), Number.POSITIVE_INFINITY, 15)).toBe(12_000);
+    expect(tickDeadlineMs(loadEnv({}), 40_000)).toBe(25_000);
+    expect(tickDeadlineMs(loadEnv({ WATCHPOST_TICK_DEADLINE_SECONDS: '5' }))).toBe(5_000);
   });
 
   it('lists every problem at once', () => {

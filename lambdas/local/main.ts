@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const env = loadEnv(process.env);
   const logger = consoleLogger(process.env.WATCHPOST_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   const runtime = await startLocalRuntime({ env, logger });
-  console.log(`Watchpost is running locally. Data: ${env.WATCHPOST_DATA_DIR}/ · events: ${runtime.eventsFile} · polling every ${env.WATCHPOST_POLL_INTERVAL_SECONDS} s. Ctrl-C stops.`);
+  console.log(`Watchpost is running locally. Data: ${env.WATCHPOST_DATA_DIR}/ · events: ${runtime.eventsFile} · polling every ${runtime.pollIntervalSeconds} s. Ctrl-C stops.`);
 
   const stop = async (signal: string) => {
     console.log(`\n${signal}: stopping…`);

@@ -15,7 +15,7 @@ import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
-import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollPolicy, tickDeadlineMs, UPSTREAM_SETTINGS, upstreamConfigured, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollIntervalSeconds, pollPolicy, tickDeadlineMs, UPSTREAM_SETTINGS, upstreamConfigured, upstreamSettings, type Env } from '../config';
 import { runEvery } from './run-every';
 import { checkEmbeddedDatabase, claimDataDir, listenOn, readStateFile, StartupError } from './startup';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
@@ -35,6 +35,8 @@ export interface LocalRuntimeOptions {
   logger: Logger;
   print?: (line: string) => void;
   now?: () => Date;
+  /** How ticks are scheduled; tests pass their own to drive ticks by hand. */
+  every?: typeof runEvery;
 }
 
 export interface LocalRuntime {
@@ -47,6 +49,8 @@ export interface LocalRuntime {
   /** Present when no upstream credentials are configured. */
   simulator: UpstreamSimulator | undefined;
   eventsFile: string;
+  /** Seconds between ticks, as configured or the default for the mode (15 in the demo, else 60). */
+  pollIntervalSeconds: number;
   pollOnce(): Promise<PollSummary>;
   close(): Promise<void>;
 }
@@ -105,6 +109,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   let settings = upstreamSettings(env, credentials);
   let simulator: UpstreamSimulator | undefined;
   let stepTimer: NodeJS.Timeout | undefined;
+  let stepAfterTick = async (): Promise<void> => undefined;
   let saveSimulator = async (): Promise<void> => undefined;
   if (!hasAnyCredentials(credentials)) {
     // The demo world persists with the watches, so a restart does not look like resources going backwards.
@@ -122,17 +127,24 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
       deepOpinion: { baseUrl: simulator.url, credentials: credentials.deepOpinion },
     };
     const seeded = await seedDemo(simulator, store, teams, now(), join(dataDir, 'demo-team-token'));
+    // Steps wait until a poll has seen the current state, so every step is its own event.
     const step = env.WATCHPOST_SIMULATOR_STEP_SECONDS;
-    if (step > 0) {
+    if (step === undefined) {
+      stepAfterTick = async () => {
+        running.advance(undefined, { observedOnly: true });
+        await saveSimulator();
+      };
+    } else if (step > 0) {
       stepTimer = setInterval(() => {
-        simulator?.advance();
+        running.advance(undefined, { observedOnly: true });
         void saveSimulator();
       }, step * 1000);
       started.push(async () => clearInterval(stepTimer));
     }
+    const pace = step === undefined ? 'after every poll' : step > 0 ? `every ${step} s once polled` : 'only when told (POST /_sim/advance)';
     print(
       `No upstream credentials set: using the built-in simulator at ${simulator.url} with demo watches` +
-        `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move every ${step || '∞'} s, so expect the first events within two minutes.`,
+        `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move one step ${pace}, so a dataset runs to its grade and a correction session to FINISHED within two minutes.`,
     );
     print(
       `Demo team token: ${join(dataDir, 'demo-team-token')} — e.g. curl -s ${env.WATCHPOST_PORT ? `http://127.0.0.1:${env.WATCHPOST_PORT}` : '<the API URL below>'}/v1/watches -H "authorization: Bearer $(cat ${join(dataDir, 'demo-team-token')})"`,
@@ -211,15 +223,18 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   const pollOnce = () => {
     // Never two ticks at once, as the Lambda's reserved concurrency ensures in AWS.
     // The deadline keeps a tick inside its interval, so the next one starts on time.
-    polling ??= pollWatches(deps, now(), { signal: AbortSignal.timeout(tickDeadlineMs(env)) }).finally(() => {
+    polling ??= pollWatches(deps, now(), { signal: AbortSignal.timeout(tickDeadlineMs(env, undefined, intervalSeconds)) }).finally(() => {
       polling = undefined;
     });
     return polling;
   };
 
-  const stopTicking = runEvery(env.WATCHPOST_POLL_INTERVAL_SECONDS * 1000, async () => {
+  const intervalSeconds = pollIntervalSeconds(env, simulator !== undefined);
+  const every = options.every ?? runEvery;
+  const stopTicking = every(intervalSeconds * 1000, async () => {
     try {
       const summary = await pollOnce();
+      await stepAfterTick();
       if (summary.failed > 0 || summary.changed > 0 || summary.baselines > 0 || summary.cutOff) logger.info('poll tick', { ...summary });
     } catch (error) {
       logger.error('poll tick failed', { error: error instanceof Error ? error.message : String(error) });
@@ -234,6 +249,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     dynamoEndpoint,
     simulator,
     eventsFile,
+    pollIntervalSeconds: intervalSeconds,
     pollOnce,
     async close() {
       stopTicking();

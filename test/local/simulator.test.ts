@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advanceDataset, newDataset } from '../../lambdas/local/simulator/lifecycle';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 
 let simulator: UpstreamSimulator;
@@ -60,5 +61,33 @@ describe('the simulator’s control API', () => {
     const list = await fetch(`${simulator.url}/projects/3/corrections?status=FINISHED`, { headers: { authorization: `Bearer ${login.auth_token}` } });
 
     expect(((await list.json()) as Array<{ id: number }>).map((c) => c.id)).toEqual([2]);
+  });
+});
+
+describe('the simulated dataset lifecycle', () => {
+  it('alternates outcomes: run 1 succeeds (D → B), run 2 fails with an error and keeps the evaluation, run 3 succeeds (B → A)', () => {
+    let record = newDataset('ds_story', '2026-11-24T09:00:00Z');
+    const seen: string[] = [];
+    for (let step = 0; step < 12; step++) {
+      record = advanceDataset(record, '2026-11-24T09:00:00Z');
+      const summary = record.evaluation_summary as { grade_before: string; grade_after: string } | null;
+      const error = record.error as { message: string } | null;
+      seen.push(`${record.run_id} ${record.status}${summary ? ` ${summary.grade_before}→${summary.grade_after}` : ''}${error ? ' error' : ''}`);
+    }
+
+    expect(seen).toEqual([
+      'run_ds_story_1 running',
+      'run_ds_story_1 running',
+      'run_ds_story_1 succeeded D→B',
+      'run_ds_story_2 pending D→B',
+      'run_ds_story_2 running D→B',
+      'run_ds_story_2 running D→B',
+      'run_ds_story_2 failed D→B error',
+      'run_ds_story_3 pending D→B',
+      'run_ds_story_3 running D→B',
+      'run_ds_story_3 running D→B',
+      'run_ds_story_3 succeeded B→A',
+      'run_ds_story_4 pending B→A',
+    ]);
   });
 });

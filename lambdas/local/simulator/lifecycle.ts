@@ -47,29 +47,53 @@ export function newCorrection(projectId: number, correctionId: number, nowIso: s
   };
 }
 
+/** The grades successive successful runs arrive at: better, better, then worse. */
+const GRADES_BY_SUCCESSFUL_RUN = ['B', 'A', 'C'];
+
+function runNumber(record: DatasetRecord): number {
+  return Number(String(record.run_id ?? '').split('_').pop()) || 1;
+}
+
 /**
- * pending → running (0%) → running (50%) → succeeded with an evaluation;
- * a succeeded dataset is run again (new run id, back to pending).
+ * pending → running (0%) → running (50%) → an outcome: odd runs succeed with
+ * an evaluation (run 1 brings the first grade, D → B), even runs fail with an
+ * error (the previous evaluation stays, as upstream keeps it until a new one
+ * completes). A finished dataset is run again: new run id, back to pending.
  */
 export function advanceDataset(record: DatasetRecord, nowIso: string): DatasetRecord {
   const rows = Number(record.row_count ?? 1000);
   const next: DatasetRecord = { ...record, updated_at: nowIso };
   const percent = (record.progress as { percent?: number } | null)?.percent ?? 0;
+  const run = runNumber(record);
   switch (record.status) {
     case 'pending':
-      return { ...next, status: 'running', progress: { percent: 0, processed_rows: 0, total_rows: rows } };
-    case 'running':
+      return { ...next, status: 'running', error: null, progress: { percent: 0, processed_rows: 0, total_rows: rows } };
+    case 'running': {
       if (percent < 50) return { ...next, progress: { percent: 50, processed_rows: Math.floor(rows / 2), total_rows: rows } };
+      if (run % 2 === 0) {
+        return { ...next, status: 'failed', progress: null, error: { message: `Run ${run} failed: 12 rows have an empty completion column` } };
+      }
+      const previous = (record.evaluation_summary as { grade_after?: string } | null)?.grade_after ?? 'D';
+      const grade = GRADES_BY_SUCCESSFUL_RUN[((run - 1) / 2) % GRADES_BY_SUCCESSFUL_RUN.length] as string;
+      const scores: Record<string, number> = { A: 0.92, B: 0.81, C: 0.68, D: 0.52, E: 0.35 };
+      const before = scores[previous] ?? 0.5;
+      const after = scores[grade] ?? 0.5;
       return {
         ...next,
         status: 'succeeded',
         progress: null,
-        evaluation_summary: { grade_before: 'D', grade_after: 'B', score_before: 0.52, score_after: 0.81, improvement_percent: 55.8 },
+        evaluation_summary: {
+          grade_before: previous,
+          grade_after: grade,
+          score_before: before,
+          score_after: after,
+          improvement_percent: Math.round(((after - before) / before) * 1000) / 10,
+        },
       };
-    case 'succeeded': {
-      const runNumber = Number(String(record.run_id ?? '').split('_').pop()) || 1;
-      return { ...next, status: 'pending', run_id: `run_${record.dataset_id}_${runNumber + 1}` };
     }
+    case 'succeeded':
+    case 'failed':
+      return { ...next, status: 'pending', error: null, run_id: `run_${record.dataset_id}_${run + 1}` };
     default:
       return record;
   }

@@ -48,6 +48,9 @@ export interface Fault {
   times?: number;
 }
 
+const datasetKey = (datasetId: string) => `datasets/${datasetId}`;
+const correctionKey = (projectId: number, correctionId: number) => `projects/${projectId}/corrections/${correctionId}`;
+
 export const SIMULATOR_DEFAULTS = {
   adaptionApiKey: 'pt_live_simulator',
   deepOpinion: { email: 'demo@watchpost.local', password: 'simulator' },
@@ -63,6 +66,8 @@ export class UpstreamSimulator {
   readonly datasets = new Map<string, DatasetRecord>();
   readonly corrections = new Map<string, CorrectionRecord>();
   private faults: Fault[] = [];
+  /** Resources changed since a GET last served them (keys as in `advance`). */
+  private readonly unobserved = new Set<string>();
   private tokens = new Map<string, number>();
   private latencyMs: number;
   private stats: SimulatorStats = { upstreamRequests: 0, logins: 0, byStatus: {} };
@@ -100,6 +105,7 @@ export class UpstreamSimulator {
   putDataset(datasetId: string, fields: Record<string, unknown> = {}): DatasetRecord {
     const record = { ...(this.datasets.get(datasetId) ?? newDataset(datasetId, this.nowIso())), ...fields, dataset_id: datasetId } as DatasetRecord;
     this.datasets.set(datasetId, record);
+    this.unobserved.add(datasetKey(datasetId));
     return record;
   }
 
@@ -108,22 +114,31 @@ export class UpstreamSimulator {
     const base = this.corrections.get(key) ?? newCorrection(projectId, correctionId, this.nowIso());
     const record = { ...base, ...fields, id: correctionId, project_id: projectId } as CorrectionRecord;
     this.corrections.set(key, record);
+    this.unobserved.add(correctionKey(projectId, correctionId));
     return record;
   }
 
-  /** Moves every resource (or the one named, e.g. `datasets/ds_1`) one lifecycle step on. */
-  advance(resource?: string): number {
+  /**
+   * Moves every resource (or the one named, e.g. `datasets/ds_1`) one
+   * lifecycle step on. With `observedOnly`, a resource moves only once its
+   * current state has been served by a GET (or a project's list), so a poller
+   * sees every step as its own change however its ticks and the steps line up.
+   */
+  advance(resource?: string, options: { observedOnly?: boolean } = {}): number {
     let advanced = 0;
-    for (const [id, record] of this.datasets) {
-      if (resource && resource !== `datasets/${id}`) continue;
-      this.datasets.set(id, advanceDataset(record, this.nowIso()));
+    const step = <T>(key: string, record: T, next: (record: T, nowIso: string) => T, store: (record: T) => void) => {
+      if (resource && resource !== key) return;
+      if (options.observedOnly && this.unobserved.has(key)) return;
+      const moved = next(record, this.nowIso());
+      if (moved !== record) {
+        store(moved);
+        this.unobserved.add(key);
+      }
       advanced += 1;
-    }
+    };
+    for (const [id, record] of this.datasets) step(datasetKey(id), record, advanceDataset, (moved) => this.datasets.set(id, moved));
     for (const [key, record] of this.corrections) {
-      const [projectId, correctionId] = key.split('/');
-      if (resource && resource !== `projects/${projectId}/corrections/${correctionId}`) continue;
-      this.corrections.set(key, advanceCorrection(record, this.nowIso()));
-      advanced += 1;
+      step(correctionKey(record.project_id, record.id), record, advanceCorrection, (moved) => this.corrections.set(key, moved));
     }
     return advanced;
   }
@@ -134,8 +149,9 @@ export class UpstreamSimulator {
   }
 
   importState(state: { datasets?: DatasetRecord[]; corrections?: CorrectionRecord[] }): void {
-    for (const record of state.datasets ?? []) this.datasets.set(record.dataset_id, record);
-    for (const record of state.corrections ?? []) this.corrections.set(`${record.project_id}/${record.id}`, record);
+    // Imported states count as not yet seen: a restarted poller sees each before it moves on.
+    for (const record of state.datasets ?? []) this.putDataset(record.dataset_id, record);
+    for (const record of state.corrections ?? []) this.putCorrection(record.project_id, record.id, record);
   }
 
   addFault(fault: Fault): void {
@@ -209,6 +225,7 @@ export class UpstreamSimulator {
       if (req.headers.authorization !== `Bearer ${this.apiKey}`) return { status: 401, body: { message: 'invalid API key' } };
       if (!dataset) return { status: 200, body: this.listDatasets(url) };
       const record = this.datasets.get(decodeURIComponent(dataset[1] as string));
+      if (record) this.unobserved.delete(datasetKey(record.dataset_id));
       return record ? { status: 200, body: record } : { status: 404, body: { message: 'dataset not found' } };
     }
 
@@ -219,9 +236,11 @@ export class UpstreamSimulator {
       if (correctionId === undefined) {
         const status = url.searchParams.get('status');
         const items = [...this.corrections.values()].filter((c) => String(c.project_id) === projectId && (!status || c.status === status));
+        for (const item of items) this.unobserved.delete(correctionKey(item.project_id, item.id));
         return { status: 200, body: items };
       }
       const record = this.corrections.get(`${projectId}/${correctionId}`);
+      if (record) this.unobserved.delete(correctionKey(record.project_id, record.id));
       return record ? { status: 200, body: record } : { status: 404, body: { message: 'Project or correction session not found.' } };
     }
     return { status: 404, body: { message: 'no such route' } };
