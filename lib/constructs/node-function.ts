@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -58,6 +58,8 @@ export class NodeFunction extends Construct {
         // The Node.js 24 runtime ships AWS SDK v3; everything else is bundled.
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,
+        // Only esbuild's errors: its size table per function drowns the output of cdk and of the tests.
+        logLevel: LogLevel.ERROR,
       },
     });
   }

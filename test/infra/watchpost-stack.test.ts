@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig, WatchpostConfigError } from '../../lib/config';
 import { WatchpostStack } from '../../lib/watchpost-stack';
 
@@ -281,12 +281,21 @@ describe('synthesis', () => {
   });
 
   it('bundles every function locally with esbuild and passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'watchpost-synth-')) });
-    const bundled = new WatchpostStack(app, 'Watchpost', { env: { account: '123456789012', region: 'eu-west-1' } });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // CDK announces each bundle on stderr itself, while the stack is built; keep that out of the test output, and count it.
+    const announced: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (announced.push(String(chunk)), true));
+    let bundled: WatchpostStack;
+    let assembly;
+    try {
+      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'watchpost-synth-')) });
+      bundled = new WatchpostStack(app, 'Watchpost', { env: { account: '123456789012', region: 'eu-west-1' } });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      assembly = app.synth();
+    } finally {
+      write.mockRestore();
+    }
 
-    const assembly = app.synth();
-
+    expect(announced.filter((line) => line.startsWith('Bundling asset Watchpost/'))).toHaveLength(4);
     const code = Object.values(Template.fromStack(bundled).findResources('AWS::Lambda::Function')).map(
       (fn) => (fn as { Properties: { Code: { S3Key: unknown } } }).Properties.Code.S3Key,
     );

@@ -52,6 +52,19 @@ describe('delivery inside the local runtime', () => {
     expect(mail).toContain('Subject: dataset ds_demo_1: pending → running');
   });
 
+  it('answers a test of an email subscription with the mail written and no borrowed status code', async () => {
+    runtime = await start();
+    const { id } = await subscribe(runtime, { channel: 'email', address: 'oncall@corp.example' });
+    const token = (await readFile(join(dataDir, 'demo-team-token'), 'utf8')).trim();
+
+    const response = await fetch(`${runtime.apiUrl}/v1/subscriptions/${id}/test`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const body = (await response.json()) as { ok: boolean; statusCode: number | null };
+
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ ok: true, statusCode: null });
+    expect(await readFile(join(dataDir, 'mail.log'), 'utf8')).toContain('To: oncall@corp.example');
+  });
+
   it('keeps retrying a failed webhook after a restart', async () => {
     runtime = await start();
     await runtime.pollOnce();
