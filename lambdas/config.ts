@@ -38,6 +38,15 @@ export const EnvSchema = z.object({
   WATCHPOST_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   WATCHPOST_FAILURE_THRESHOLD: positiveInt(5),
   WATCHPOST_HEARTBEAT_SECONDS: positiveInt(3600),
+  /** Sweeps: each dataset watch is still fetched by itself at least this often (the list has no grade). */
+  WATCHPOST_FULL_REFRESH_SECONDS: positiveInt(3600),
+  /** Sweeps: how far before the last high-water mark the dataset sweep reaches (upstream clock skew). */
+  WATCHPOST_SWEEP_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
+  /** `0` turns sweeps off: one GET per watch per tick, as before them. */
+  WATCHPOST_SWEEPS: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .optional()
+    .transform((value) => value === undefined || value === '' || value === '1' || value === 'true'),
   /**
    * How long one tick may run before the watches not yet started wait for the
    * next tick and fetches in flight are abandoned. Default: 80% of the poll
@@ -161,6 +170,12 @@ export const DEMO_POLL_INTERVAL_SECONDS = 15;
 /** Seconds between ticks: as set, else the default for the mode. */
 export function pollIntervalSeconds(env: Env, demo = false): number {
   return env.WATCHPOST_POLL_INTERVAL_SECONDS ?? (demo ? DEMO_POLL_INTERVAL_SECONDS : DEFAULT_POLL_INTERVAL_SECONDS);
+}
+
+/** The sweep settings, or undefined when sweeps are off (WATCHPOST_SWEEPS=0). */
+export function sweepPolicy(env: Env): { fullRefreshSeconds: number; overlapSeconds: number } | undefined {
+  if (!env.WATCHPOST_SWEEPS) return undefined;
+  return { fullRefreshSeconds: env.WATCHPOST_FULL_REFRESH_SECONDS, overlapSeconds: env.WATCHPOST_SWEEP_OVERLAP_SECONDS };
 }
 
 /** A tick's time budget in milliseconds (see WATCHPOST_TICK_DEADLINE_SECONDS). */

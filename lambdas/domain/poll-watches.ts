@@ -1,8 +1,9 @@
 import { Batcher, BoundedPool, forEachBounded } from './concurrency';
 import { decidePoll, type PollDecision, type PollPolicy } from './decide-poll';
 import type { WatchEvent } from './events';
-import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher } from './ports';
+import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher, ResourceLister, SweepStateStore } from './ports';
 import { resourceSubject } from './resource';
+import { datasetNeedsFetch, fetchKey, nextHighWaterMark, planTick, sweepFloor, type SweepPolicy } from './sweep-plan';
 import { isPollable, type Watch } from './watch';
 
 export interface PollDeps {
@@ -11,6 +12,8 @@ export interface PollDeps {
   publisher: EventPublisher;
   logger: Logger;
   policy: PollPolicy & { concurrency: number };
+  /** With these, a tick asks the list endpoints what changed instead of one GET per watch (see sweep-plan.ts). */
+  sweeps?: { lister: ResourceLister; state: SweepStateStore; policy: SweepPolicy } | undefined;
 }
 
 export interface PollSummary {
@@ -27,6 +30,12 @@ export interface PollSummary {
   failuresByKind: Record<string, number>;
   /** True when the tick's deadline stopped it before every watch was polled. */
   cutOff: boolean;
+  /** Upstream requests this tick asked for, by kind (list requests and single GETs). */
+  requests: { get: number; projectList: number; datasetList: number };
+  /** Watches a sweep showed unchanged, so not fetched by themselves (counted in `unchanged` too). */
+  sweptUnchanged: number;
+  /** List requests that failed or answered an unexpected shape; their watches fell back to single GETs. */
+  listFallbacks: number;
 }
 
 export interface PollOptions {
@@ -44,7 +53,22 @@ export interface PollOptions {
 const PUBLISH_BATCH = 10;
 
 function emptySummary(): PollSummary {
-  return { watches: 0, unchanged: 0, baselines: 0, changed: 0, failed: 0, gone: 0, conflicts: 0, eventsPublished: 0, eventsPending: 0, failuresByKind: {}, cutOff: false };
+  return {
+    watches: 0,
+    unchanged: 0,
+    baselines: 0,
+    changed: 0,
+    failed: 0,
+    gone: 0,
+    conflicts: 0,
+    eventsPublished: 0,
+    eventsPending: 0,
+    failuresByKind: {},
+    cutOff: false,
+    requests: { get: 0, projectList: 0, datasetList: 0 },
+    sweptUnchanged: 0,
+    listFallbacks: 0,
+  };
 }
 
 /**
@@ -66,22 +90,32 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
   const { signal } = options;
   const publisher = new Batcher<WatchEvent>(PUBLISH_BATCH, options.publishLingerMs ?? 200, (events) => publishAndSettle(deps, events, now, summary));
   const pool = new BoundedPool(deps.policy.concurrency);
-  pages: for await (const page of deps.store.pollablePages()) {
-    for (const watch of page) {
-      if (signal?.aborted) {
-        summary.cutOff = true;
-        break pages;
+  const singleGet = memoizedGet(deps, summary, signal);
+  const pollInPool = (watch: Watch, source: OutcomeSource, onSettled?: () => void) =>
+    pool.run(async () => {
+      summary.watches += 1;
+      try {
+        const { events, settled } = await pollOne(deps, watch, now, summary, source);
+        if (settled) onSettled?.();
+        publisher.add(events);
+      } catch (error) {
+        // Retiring a drained watch failed: it stays in the index and is retried next tick.
+        summary.failed += 1;
+        deps.logger.error('poll of watch failed', { watchId: watch.watchId, error: describe(error) });
       }
-      await pool.run(async () => {
-        summary.watches += 1;
-        try {
-          publisher.add(await pollOne(deps, watch, now, summary, signal));
-        } catch (error) {
-          // Retiring a drained watch failed: it stays in the index and is retried next tick.
-          summary.failed += 1;
-          deps.logger.error('poll of watch failed', { watchId: watch.watchId, error: describe(error) });
+    });
+
+  if (deps.sweeps) {
+    await sweepTick(deps, deps.sweeps, now, summary, signal, singleGet, pollInPool);
+  } else {
+    pages: for await (const page of deps.store.pollablePages()) {
+      for (const watch of page) {
+        if (signal?.aborted) {
+          summary.cutOff = true;
+          break pages;
         }
-      });
+        await pollInPool(watch, () => singleGet(watch));
+      }
     }
   }
   await pool.drain();
@@ -90,16 +124,138 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
   return summary;
 }
 
-/** Polls one watch; returns the events it now owes (new and previously unpublished). */
-async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary, signal: AbortSignal | undefined): Promise<WatchEvent[]> {
+/** Where a watch's current state comes from this tick; `unchanged` means a sweep saw no reason to fetch it. */
+type OutcomeSource = () => Promise<FetchOutcome | 'unchanged'>;
+
+/** One GET per resource per tick, however many teams watch it. */
+function memoizedGet(deps: PollDeps, summary: PollSummary, signal: AbortSignal | undefined): (watch: Watch) => Promise<FetchOutcome> {
+  const inFlight = new Map<string, Promise<FetchOutcome>>();
+  return (watch) => {
+    const key = fetchKey(watch);
+    let outcome = inFlight.get(key);
+    if (!outcome) {
+      summary.requests.get += 1;
+      outcome = fetchSafely(deps, watch, signal);
+      inFlight.set(key, outcome);
+    }
+    return outcome;
+  };
+}
+
+/**
+ * A sweep tick: read the whole poll index, plan the fewest list requests,
+ * start them, then poll every watch from the lists, falling back to its own
+ * GET wherever a list cannot answer for it. The dataset high-water mark
+ * moves only after the watches it covers are settled, so a crash mid-sweep
+ * makes the next sweep look at the same changes again (same event ids).
+ */
+async function sweepTick(
+  deps: PollDeps,
+  sweeps: NonNullable<PollDeps['sweeps']>,
+  now: Date,
+  summary: PollSummary,
+  signal: AbortSignal | undefined,
+  singleGet: (watch: Watch) => Promise<FetchOutcome>,
+  pollInPool: (watch: Watch, source: OutcomeSource, onSettled: () => void) => Promise<void>,
+): Promise<void> {
+  const watches: Watch[] = [];
+  for await (const page of deps.store.pollablePages()) watches.push(...page);
+  const state = await sweeps.state.readSweepState();
+  const plan = planTick(watches.filter(isPollable), state, now, sweeps.policy);
+
+  const fallbacks: string[] = [];
+  const fellBack = (what: string, error: { message: string }) => {
+    summary.listFallbacks += 1;
+    fallbacks.push(`${what}: ${error.message}`);
+  };
+  const projectLists = new Map(
+    plan.projectLists.map((projectId) => {
+      summary.requests.projectList += 1;
+      const listed = sweeps.lister.listProjectSessions(projectId, { signal }).then((result) => {
+        if (!result.ok) fellBack(`projects/${projectId}/corrections`, result.error);
+        return result.ok ? result.sessions : undefined;
+      });
+      return [projectId, listed] as const;
+    }),
+  );
+  const floor = sweepFloor(state, sweeps.policy);
+  const datasetSweep = plan.sweepDatasets
+    ? sweeps.lister.sweepDatasets(floor, { signal }).then((result) => {
+        summary.requests.datasetList += result.ok ? result.requests : 1;
+        if (!result.ok) fellBack('datasets list', result.error);
+        return result.ok ? result : undefined;
+      })
+    : Promise.resolve(undefined);
+  // A sweep with no mark yet only finds the newest entry: every dataset is fetched by itself this once.
+  const sweepComplete = (sweep: Awaited<typeof datasetSweep>) => sweep !== undefined && floor !== null;
+
+  const settled = new Set<string>();
+  const outcomeFor = (watch: Watch): OutcomeSource => async () => {
+    const { resource } = watch;
+    if (resource.type === 'correction_session') {
+      const sessions = await projectLists.get(resource.projectId);
+      const listed = sessions?.get(resource.correctionId);
+      // Missing from its project's list, or unreadable there: a GET decides (404 is the only proof of gone).
+      if (listed && listed.outcome === 'found') return listed;
+      return singleGet(watch);
+    }
+    const sweep = await datasetSweep;
+    const listed = sweep?.datasets.get(resource.datasetId);
+    if (!datasetNeedsFetch(watch, listed, sweepComplete(sweep), plan.refreshDue.has(watch.watchId))) return 'unchanged';
+    return singleGet(watch);
+  };
+
+  for (const watch of watches) {
+    if (signal?.aborted) {
+      summary.cutOff = true;
+      break;
+    }
+    await pollInPool(watch, outcomeFor(watch), () => settled.add(watch.watchId));
+  }
+  await Promise.all([...projectLists.values(), datasetSweep]);
+  if (fallbacks.length > 0) deps.logger.warn('list requests failed this tick; their watches were fetched one by one', { fallbacks });
+
+  const sweep = await datasetSweep;
+  // The mark stays below any moved dataset whose poll did not settle, so the next sweep lists it again.
+  const unfinished = watches
+    .filter((watch) => watch.resource.type === 'dataset' && !settled.has(watch.watchId))
+    .map((watch) => (watch.resource.type === 'dataset' ? sweep?.datasets.get(watch.resource.datasetId)?.updatedAt : undefined))
+    .filter((updatedAt): updatedAt is string => typeof updatedAt === 'string');
+  const next = {
+    datasetHighWaterMark: sweep ? nextHighWaterMark(state.datasetHighWaterMark, sweep.newest, unfinished) : state.datasetHighWaterMark,
+    // A cut-off tick leaves refreshes it never reached due for the next one.
+    lastSweepAt: summary.cutOff ? state.lastSweepAt : now.toISOString(),
+  };
+  try {
+    if (!(await sweeps.state.saveSweepState(next, state.version))) {
+      deps.logger.info('another poller saved the sweep state first; keeping theirs', { version: state.version });
+    }
+  } catch (error) {
+    // The previous mark stays: the next sweep looks at the same changes again, and their events keep their ids.
+    deps.logger.error('could not save the sweep state', { error: describe(error) });
+  }
+}
+
+/**
+ * Polls one watch; returns the events it now owes (new and previously
+ * unpublished), and whether its state is settled: seen and recorded, so a
+ * sweep may move past it.
+ */
+async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary, source: OutcomeSource): Promise<{ events: WatchEvent[]; settled: boolean }> {
   if (!isPollable(watch)) {
     // Stays in the index only to drain what it still owes; then it leaves.
     summary.unchanged += 1;
-    if (watch.outbox.length > 0) return watch.outbox;
+    if (watch.outbox.length > 0) return { events: watch.outbox, settled: true };
     await deps.store.retire(watch.watchId, watch.version);
-    return [];
+    return { events: [], settled: true };
   }
-  const fetched = await fetchSafely(deps, watch, signal);
+  const fetched = await source();
+  if (fetched === 'unchanged') {
+    // The sweep showed nothing new: no request, no write; only what the outbox still owes.
+    summary.unchanged += 1;
+    summary.sweptUnchanged += 1;
+    return { events: watch.outbox, settled: true };
+  }
   const decision = decidePoll(watch, fetched, now, deps.policy);
 
   if (fetched.outcome === 'failed') {
@@ -115,11 +271,11 @@ async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSum
   }
 
   try {
-    return await applyDecision(deps, watch, decision, summary);
+    return { events: await applyDecision(deps, watch, decision, summary), settled: fetched.outcome !== 'failed' };
   } catch (error) {
     // A write that failed is a failed poll: recorded on the watch, counted
     // toward watch.failing, never silence. The watch is retried whole next tick.
-    return recordStoreFailure(deps, watch, error, now, summary, fetched.outcome === 'failed');
+    return { events: await recordStoreFailure(deps, watch, error, now, summary, fetched.outcome === 'failed'), settled: false };
   }
 }
 

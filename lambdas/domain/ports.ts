@@ -1,6 +1,7 @@
 import type { WatchEvent } from './events';
 import type { ResourceRef } from './resource';
 import type { Snapshot } from './snapshot';
+import type { ListedDataset, SweepState } from './sweep-plan';
 import type { LastError, Watch, WatchState } from './watch';
 
 /** Why a fetch did not produce a state. None of these is a resource change. */
@@ -22,6 +23,36 @@ export type FetchOutcome =
 export interface ResourceFetcher {
   /** `signal` aborts the fetch (a poll tick's deadline): it then fails as `unavailable`. */
   fetchState(resource: ResourceRef, options?: { signal?: AbortSignal | undefined }): Promise<FetchOutcome>;
+}
+
+/** A list request that did not give a usable answer: the tick falls back to single GETs. */
+export interface ListFailure {
+  ok: false;
+  error: { kind: FetchErrorKind; message: string };
+}
+
+/** The upstreams' list endpoints, as sweeps use them. */
+export interface ResourceLister {
+  /**
+   * Every session of one project, each already read as a single GET would
+   * read it (a malformed entry is a `failed` outcome for that session only).
+   */
+  listProjectSessions(projectId: number, options?: { signal?: AbortSignal | undefined }): Promise<{ ok: true; sessions: Map<number, FetchOutcome> } | ListFailure>;
+  /**
+   * Datasets by `updated_at`, newest first, down to `floor` (all of the first
+   * page when there is none yet); `newest` is the first entry's `updated_at`.
+   */
+  sweepDatasets(
+    floor: string | null,
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<{ ok: true; datasets: Map<string, ListedDataset>; newest: string | null; requests: number } | ListFailure>;
+}
+
+/** Where the poller keeps its sweep state (one item, conditional writes). */
+export interface SweepStateStore {
+  readSweepState(): Promise<SweepState>;
+  /** False when another poller saved since `expectedVersion` was read. */
+  saveSweepState(state: Omit<SweepState, 'version'>, expectedVersion: number): Promise<boolean>;
 }
 
 /** A write that advances the watch's version (and may enqueue events). */

@@ -15,7 +15,7 @@ import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
-import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollIntervalSeconds, pollPolicy, tickDeadlineMs, UPSTREAM_SETTINGS, upstreamConfigured, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollIntervalSeconds, pollPolicy, sweepPolicy, tickDeadlineMs, UPSTREAM_SETTINGS, upstreamConfigured, upstreamSettings, type Env } from '../config';
 import { runEvery } from './run-every';
 import { checkEmbeddedDatabase, claimDataDir, listenOn, readStateFile, StartupError } from './startup';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
@@ -159,7 +159,8 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   const fetcher = UpstreamFetcher.create(settings, logger);
   const eventsFile = join(dataDir, 'events.jsonl');
   const publisher = new JsonlPublisher(eventsFile, print);
-  const deps = { store: pollStore, fetcher, publisher, logger, policy: pollPolicy(env) };
+  const sweeps = sweepPolicy(env);
+  const deps = { store: pollStore, fetcher, publisher, logger, policy: pollPolicy(env), sweeps: sweeps && { lister: fetcher, state: pollStore, policy: sweeps } };
 
   // Delivery runs in-process: every published event is fanned out at once,
   // and stored retries are picked up by a loop (so they survive a restart).

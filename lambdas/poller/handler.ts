@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TickLease } from '../adapters/dynamo/tick-lease';
 import type { Context } from 'aws-lambda';
-import { loadEnv, pollPolicy, requireSetting, tickDeadlineMs } from '../config';
+import { loadEnv, pollPolicy, requireSetting, sweepPolicy, tickDeadlineMs } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
 
 const env = loadEnv(process.env);
@@ -20,6 +20,7 @@ const store = new DynamoPollStore({ client: dynamo, tableName });
 const lease = new TickLease(dynamo, tableName);
 const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN'));
 
+const sweeps = sweepPolicy(env);
 // Credentials come from Secrets Manager once per container.
 const upstreamFetcher = upstreamFetcherFromAws(env, logger);
 
@@ -40,8 +41,9 @@ export const handler = async (_event: unknown, context?: Pick<Context, 'getRemai
     return { skipped: 'another tick holds the lease' };
   }
   try {
+    const fetcher = await upstreamFetcher();
     const summary = await pollWatches(
-      { store, fetcher: await upstreamFetcher(), publisher, logger, policy: pollPolicy(env) },
+      { store, fetcher, publisher, logger, policy: pollPolicy(env), sweeps: sweeps && { lister: fetcher, state: store, policy: sweeps } },
       startedAt,
       { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) },
     );
@@ -64,5 +66,7 @@ function recordMetrics(summary: PollSummary): void {
   metrics.addMetric('VersionConflicts', MetricUnit.Count, summary.conflicts);
   metrics.addMetric('StoreFailures', MetricUnit.Count, summary.failuresByKind.store ?? 0);
   metrics.addMetric('TicksCutOff', MetricUnit.Count, summary.cutOff ? 1 : 0);
+  metrics.addMetric('ListFallbacks', MetricUnit.Count, summary.listFallbacks);
+  metrics.addMetric('UpstreamRequests', MetricUnit.Count, summary.requests.get + summary.requests.projectList + summary.requests.datasetList);
   metrics.publishStoredMetrics();
 }

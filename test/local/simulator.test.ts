@@ -64,6 +64,32 @@ describe('the simulator’s control API', () => {
   });
 });
 
+describe('the simulator’s dataset list', () => {
+  const list = async (query: string) =>
+    (await (await fetch(`${simulator.url}/api/v1/datasets?${query}`, { headers: { authorization: `Bearer ${SIMULATOR_DEFAULTS.adaptionApiKey}` } })).json()) as {
+      data: Array<{ dataset_id: string; updated_at: string }>;
+      next_cursor: string | null;
+    };
+
+  it('sorts by updated_at newest first, pages with a cursor, caps limit at 100, and counts requests by endpoint', async () => {
+    simulator.datasets.clear();
+    for (let i = 0; i < 130; i++) simulator.putDataset(`ds_${String(i).padStart(3, '0')}`, { updated_at: new Date(Date.UTC(2026, 10, 24, 10, 0, i)).toISOString() });
+    simulator.putDataset('ds_005', { status: 'running' }); // moves: updated_at is now
+    simulator.resetStats();
+
+    const first = await list('sort=updated_at&sort_direction=desc&limit=500');
+    const second = await list(`sort=updated_at&sort_direction=desc&limit=500&cursor=${first.next_cursor}`);
+
+    expect(first.data).toHaveLength(100);
+    expect(first.data[0]?.dataset_id).toBe('ds_005');
+    expect(first.data[1]?.dataset_id).toBe('ds_129');
+    expect(second.data).toHaveLength(30);
+    expect(second.next_cursor).toBeNull();
+    expect(new Set([...first.data, ...second.data].map((d) => d.dataset_id)).size).toBe(130);
+    expect(simulator.getStats().byEndpoint).toEqual({ datasetList: 2 });
+  });
+});
+
 describe('the simulated dataset lifecycle', () => {
   it('alternates outcomes: run 1 succeeds (D → B), run 2 fails with an error and keeps the evaluation, run 3 succeeds (B → A)', () => {
     let record = newDataset('ds_story', '2026-11-24T09:00:00Z');

@@ -7,6 +7,7 @@ import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetche
 import type { WatchEvent } from '../../lambdas/domain/events';
 import { pollWatches } from '../../lambdas/domain/poll-watches';
 import type { ResourceRef } from '../../lambdas/domain/resource';
+import type { SweepPolicy } from '../../lambdas/domain/sweep-plan';
 import { createWatch, type NewWatch } from '../../lambdas/domain/watch';
 import { SIMULATOR_DEFAULTS, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { localDynamoClient, type LocalDynamo } from './dynamo';
@@ -15,7 +16,11 @@ import { captureLogger } from './logger';
 export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes';
 
 /** Everything one poller needs, wired to the local DynamoDB and the simulator. */
-export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimulator, options: { timeoutMs?: number; pageSize?: number } = {}) {
+export async function pollerHarness(
+  dynamo: LocalDynamo,
+  simulator: UpstreamSimulator,
+  options: { timeoutMs?: number; pageSize?: number; sweeps?: SweepPolicy } = {},
+) {
   const tableName = await dynamo.newTable();
   // A client of its own, so the test can count exactly the calls the poller makes.
   const client = localDynamoClient(dynamo.endpoint);
@@ -57,7 +62,14 @@ export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimu
     };
   });
   const publisher = new SnsPublisher(snsClient, TOPIC_ARN);
-  const deps = { store: pollStore, fetcher, publisher, logger, policy: { concurrency: 4, failureThreshold: 3, heartbeatSeconds: 3600 } };
+  const deps = {
+    store: pollStore,
+    fetcher,
+    publisher,
+    logger,
+    policy: { concurrency: 4, failureThreshold: 3, heartbeatSeconds: 3600 },
+    sweeps: options.sweeps && { lister: fetcher, state: pollStore, policy: options.sweeps },
+  };
   let clock = Date.parse('2026-11-23T10:00:00Z');
 
   return {
@@ -76,9 +88,9 @@ export async function pollerHarness(dynamo: LocalDynamo, simulator: UpstreamSimu
     failNextPublish(count = 1) {
       publishFailures = count;
     },
-    /** One poll tick, a minute after the previous one. */
-    async poll() {
-      clock += 60_000;
+    /** One poll tick, a minute (or `afterMs`) after the previous one. */
+    async poll(afterMs = 60_000) {
+      clock += afterMs;
       return pollWatches(deps, new Date(clock));
     },
     async watch(resource: ResourceRef, extra: Partial<NewWatch> = {}) {

@@ -1,7 +1,8 @@
-import { BatchWriteItemCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { BatchWriteItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
-import type { PollStore, WatchCommit } from '../../domain/ports';
+import type { PollStore, SweepStateStore, WatchCommit } from '../../domain/ports';
+import { EMPTY_SWEEP_STATE, type SweepState } from '../../domain/sweep-plan';
 import type { Snapshot } from '../../domain/snapshot';
 import { TABLE_LAYOUT } from './table';
 import { itemToWatch, updateWatchIf, watchPk, type Item } from './watch-item';
@@ -25,7 +26,9 @@ const BATCH_WRITE_LIMIT = 25;
  * queries live in WatchStore, so this side can change (segments, sweeps)
  * without touching them.
  */
-export class DynamoPollStore implements PollStore {
+const SWEEP_KEY = { pk: 'SWEEP#state', sk: 'SWEEP' };
+
+export class DynamoPollStore implements PollStore, SweepStateStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly pageSize: number;
@@ -53,6 +56,32 @@ export class DynamoPollStore implements PollStore {
       const watches = (page.Items ?? []).map(itemToWatch);
       if (watches.length > 0) yield watches;
     } while (startKey);
+  }
+
+  async readSweepState(): Promise<SweepState> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(SWEEP_KEY), ConsistentRead: true }));
+    if (!Item) return EMPTY_SWEEP_STATE;
+    const item = unmarshall(Item) as { datasetHighWaterMark?: string | null; lastSweepAt?: string | null; version?: number };
+    return { datasetHighWaterMark: item.datasetHighWaterMark ?? null, lastSweepAt: item.lastSweepAt ?? null, version: item.version ?? 0 };
+  }
+
+  /** A put conditional on the version read, so two pollers never interleave their marks. */
+  async saveSweepState(state: Omit<SweepState, 'version'>, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ ...SWEEP_KEY, ...state, version: expectedVersion + 1 }, { removeUndefinedValues: true }),
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(#version)' : '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: marshall({ ':expected': expectedVersion }) }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   commit(watchId: string, expectedVersion: number, commit: WatchCommit): Promise<boolean> {

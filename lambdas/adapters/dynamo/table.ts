@@ -15,6 +15,8 @@ import {
  * - Event history:  pk `WATCH#<id>`, sk `EVENT#<time>#<eventId>`, expires via TTL
  *
  * - Team quotas:    pk `TEAM#<team>`, sk `QUOTA#<kind>` (see team-quota.ts)
+ * - Poll tick lease: pk `LEASE#poll-tick`, sk `LEASE` (see tick-lease.ts)
+ * - Sweep state:     pk `SWEEP#state`, sk `SWEEP` (the dataset high-water mark; see poll-store.ts)
  *
  * `pollable` is a sparse index: only active, unpaused watches carry
  * `pollShard`, so the poller scans exactly the watches it must poll and never

@@ -1,8 +1,9 @@
-import type { FetchOutcome, Logger } from '../../domain/ports';
+import type { FetchOutcome, ListFailure, Logger } from '../../domain/ports';
+import type { ListedDataset } from '../../domain/sweep-plan';
 import { DatasetRefSchema, type DatasetRef } from '../../domain/resource';
 import type { FetchLike } from '../http/retrying-fetch';
-import { datasetSnapshot, DatasetResponseSchema } from './adaption-schema';
-import { failed, failureFromError, interpretResourceResponse, trimBaseUrl } from './response';
+import { DatasetListPageSchema, datasetSnapshot, DatasetResponseSchema } from './adaption-schema';
+import { DEFAULT_MAX_BODY_BYTES, failed, failureFromError, interpretResourceResponse, LIST_BODY_FACTOR, listFailureFromError, readListResponse, trimBaseUrl } from './response';
 
 export interface AdaptionClientOptions {
   baseUrl: string;
@@ -11,7 +12,12 @@ export interface AdaptionClientOptions {
   logger: Logger;
   /** Bodies over this are not read (a `too_large` failure). @default 1 MiB */
   maxBodyBytes?: number;
+  /** A sweep that needs more list pages than this falls back to single GETs. @default 50 */
+  maxSweepPages?: number;
 }
+
+/** The list's largest page. */
+const LIST_PAGE_LIMIT = 100;
 
 /** Adaption Labs datasets API: `GET /api/v1/datasets/{dataset_id}`. */
 export class AdaptionClient {
@@ -31,9 +37,55 @@ export class AdaptionClient {
         headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' },
         ...(signal ? { signal } : {}),
       });
-      return await interpretResourceResponse(response, resource, DatasetResponseSchema, datasetSnapshot, this.options.logger);
+      return await interpretResourceResponse(response, resource, DatasetResponseSchema, datasetSnapshot, this.options.logger, this.options.maxBodyBytes);
     } catch (error) {
       return failureFromError(error, resource);
+    }
+  }
+
+  /**
+   * `GET /api/v1/datasets?sort=updated_at&sort_direction=desc`, page by page,
+   * until an entry is older than `floor` (only the first page without one).
+   */
+  async sweepDatasets(
+    floor: string | null,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; datasets: Map<string, ListedDataset>; newest: string | null; requests: number } | ListFailure> {
+    const datasets = new Map<string, ListedDataset>();
+    const floorMs = floor === null ? null : Date.parse(floor);
+    const maxPages = this.options.maxSweepPages ?? 50;
+    let newest: string | null = null;
+    let cursor: string | null = null;
+    const what = 'datasets list';
+    try {
+      for (let page = 1; ; page++) {
+        const query = new URLSearchParams({ sort: 'updated_at', sort_direction: 'desc', limit: String(LIST_PAGE_LIMIT) });
+        if (cursor) query.set('cursor', cursor);
+        const response = await this.options.fetch(`${this.baseUrl}/api/v1/datasets?${query}`, {
+          headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json' },
+          ...(signal ? { signal } : {}),
+        });
+        const read = await readListResponse(response, what, DatasetListPageSchema, this.options.logger, (this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) * LIST_BODY_FACTOR);
+        if (!read.ok) return read;
+        let reachedFloor = floorMs === null;
+        for (const entry of read.body.data) {
+          const updatedAt = entry.updated_at ?? null;
+          if (newest === null && page === 1) newest = updatedAt;
+          const updatedMs = updatedAt === null ? Number.NaN : Date.parse(updatedAt);
+          if (floorMs !== null && updatedMs < floorMs) {
+            reachedFloor = true;
+            break;
+          }
+          datasets.set(entry.dataset_id, { status: entry.status, updatedAt });
+        }
+        cursor = read.body.next_cursor ?? null;
+        if (reachedFloor || cursor === null) return { ok: true, datasets, newest, requests: page };
+        if (page >= maxPages) {
+          return { ok: false, error: { kind: 'too_large', message: `${what}: more than ${maxPages} pages changed since the last sweep` } };
+        }
+      }
+    } catch (error) {
+      return listFailureFromError(error, what);
     }
   }
 }

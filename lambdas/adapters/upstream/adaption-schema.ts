@@ -33,6 +33,12 @@ export const DatasetResponseSchema = z.object({
 });
 export type DatasetResponse = z.infer<typeof DatasetResponseSchema>;
 
+/** One page of `GET /api/v1/datasets`: entries carry no evaluation or progress. */
+export const DatasetListPageSchema = z.object({
+  data: z.array(z.object({ dataset_id: z.string(), status: z.string(), updated_at: z.string().nullish() })),
+  next_cursor: z.string().nullish(),
+});
+
 export const DATASET_STATUSES = ['pending', 'running', 'succeeded', 'failed'] as const;
 
 export interface Mapped {

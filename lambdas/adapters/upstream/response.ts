@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FetchErrorKind, FetchOutcome, Logger } from '../../domain/ports';
+import type { FetchErrorKind, FetchOutcome, ListFailure, Logger } from '../../domain/ports';
 import { TransportError } from '../http/retrying-fetch';
 import { boundSnapshot, cutText } from '../../domain/snapshot';
 import type { Mapped } from './adaption-schema';
@@ -128,4 +128,61 @@ function malformed(logger: Logger, resource: string, detail: string): FetchOutco
 
 export function trimBaseUrl(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+/** List bodies hold many resources: they may be this many times the single-resource cap. */
+export const LIST_BODY_FACTOR = 16;
+
+function listFailed(kind: FetchErrorKind, message: string): ListFailure {
+  return { ok: false, error: { kind, message } };
+}
+
+/**
+ * Reads a list endpoint's answer into `schema`, or says why it cannot be
+ * used (status, size, shape), so the tick falls back to single GETs.
+ */
+export async function readListResponse<S extends z.ZodType>(
+  response: Response,
+  what: string,
+  schema: S,
+  logger: Logger,
+  maxBodyBytes: number,
+): Promise<{ ok: true; body: z.infer<S> } | ListFailure> {
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    const kind = response.status === 401 || response.status === 403 ? 'credentials' : 'unavailable';
+    return listFailed(kind, `${what}: upstream answered ${response.status}`);
+  }
+  let body: unknown;
+  try {
+    body = await readJsonCapped(response, maxBodyBytes);
+  } catch (error) {
+    if (error instanceof UpstreamFailure) return listFailed(error.kind, `${what}: ${error.message}`);
+    if (error instanceof TransportError) return listFailed('unavailable', `${what}: ${error.message}`);
+    if (!(error instanceof BodyNotJson)) throw error;
+    logger.error('malformed upstream list response', { list: what, detail: error.message });
+    return listFailed('malformed', `${what}: body is not JSON`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const detail = describeZodError(parsed.error);
+    logger.error('upstream list answered in an unexpected shape', { list: what, detail: cutText(detail, 300) });
+    return listFailed('malformed', `${what}: unexpected shape: ${cutText(detail, 300)}`);
+  }
+  return { ok: true, body: parsed.data };
+}
+
+/** Reads one entry of a list as a single GET would read it. */
+export function interpretListedResource<S extends z.ZodType>(entry: unknown, resource: string, schema: S, map: (body: z.infer<S>) => Mapped, logger: Logger): FetchOutcome {
+  const parsed = schema.safeParse(entry);
+  if (!parsed.success) return malformed(logger, resource, describeZodError(parsed.error));
+  const { snapshot, warnings } = map(parsed.data);
+  for (const warning of warnings) logger.warn('upstream sent an undocumented value; passing it through', { resource, warning: cutText(warning, 200) });
+  return { outcome: 'found', snapshot: boundSnapshot(snapshot) };
+}
+
+/** Any thrown failure of a list request, as a list failure. */
+export function listFailureFromError(error: unknown, what: string): ListFailure {
+  const outcome = failureFromError(error, what);
+  return outcome.outcome === 'failed' ? { ok: false, error: outcome.error } : listFailed('internal', what);
 }

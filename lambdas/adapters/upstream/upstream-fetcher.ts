@@ -1,4 +1,5 @@
-import type { FetchOutcome, Logger, ResourceFetcher } from '../../domain/ports';
+import type { FetchOutcome, ListFailure, Logger, ResourceFetcher, ResourceLister } from '../../domain/ports';
+import type { ListedDataset } from '../../domain/sweep-plan';
 import type { ResourceRef } from '../../domain/resource';
 import { createRetryingFetch, type RetryPolicy } from '../http/retrying-fetch';
 import { AdaptionClient } from './adaption-client';
@@ -14,8 +15,8 @@ export interface UpstreamSettings {
   maxBodyBytes?: number;
 }
 
-/** Routes each resource to its provider's client. */
-export class UpstreamFetcher implements ResourceFetcher {
+/** Routes each resource, and each list request, to its provider's client. */
+export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
   constructor(
     private readonly adaption: AdaptionClient | undefined,
     private readonly deepOpinion: DeepOpinionClient | undefined,
@@ -48,5 +49,18 @@ export class UpstreamFetcher implements ResourceFetcher {
     return this.deepOpinion
       ? this.deepOpinion.fetchCorrectionSession(resource, options.signal)
       : Promise.resolve(failed('credentials', 'no DeepOpinion credentials are configured (DEEPOPINION_TOKEN or DEEPOPINION_EMAIL/PASSWORD)'));
+  }
+
+  listProjectSessions(projectId: number, options: { signal?: AbortSignal | undefined } = {}): Promise<{ ok: true; sessions: Map<number, FetchOutcome> } | ListFailure> {
+    if (!this.deepOpinion) return Promise.resolve({ ok: false, error: { kind: 'credentials', message: 'no DeepOpinion credentials are configured' } });
+    return this.deepOpinion.listProjectSessions(projectId, options.signal);
+  }
+
+  sweepDatasets(
+    floor: string | null,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<{ ok: true; datasets: Map<string, ListedDataset>; newest: string | null; requests: number } | ListFailure> {
+    if (!this.adaption) return Promise.resolve({ ok: false, error: { kind: 'credentials', message: 'no Adaption Labs API key is configured' } });
+    return this.adaption.sweepDatasets(floor, options.signal);
   }
 }

@@ -46,6 +46,17 @@ export interface Fault {
   declareLength?: boolean;
   /** How many requests it applies to; unlimited when absent. */
   times?: number;
+  /** Applies to this exact path only (e.g. a list, not the resources under it). */
+  exact?: boolean;
+}
+
+function endpointOf(path: string): string {
+  if (path === '/auth/login') return 'login';
+  if (path === '/api/v1/datasets') return 'datasetList';
+  if (/^\/api\/v1\/datasets\/[^/]+$/.test(path)) return 'dataset';
+  if (/^\/projects\/\d+\/corrections$/.test(path)) return 'correctionList';
+  if (/^\/projects\/\d+\/corrections\/\d+$/.test(path)) return 'correction';
+  return 'other';
 }
 
 const datasetKey = (datasetId: string) => `datasets/${datasetId}`;
@@ -60,6 +71,8 @@ export interface SimulatorStats {
   upstreamRequests: number;
   logins: number;
   byStatus: Record<string, number>;
+  /** Requests by endpoint: `dataset`, `datasetList`, `correction`, `correctionList`, `login`, `other`. */
+  byEndpoint: Record<string, number>;
 }
 
 export class UpstreamSimulator {
@@ -70,7 +83,7 @@ export class UpstreamSimulator {
   private readonly unobserved = new Set<string>();
   private tokens = new Map<string, number>();
   private latencyMs: number;
-  private stats: SimulatorStats = { upstreamRequests: 0, logins: 0, byStatus: {} };
+  private stats: SimulatorStats = { upstreamRequests: 0, logins: 0, byStatus: {}, byEndpoint: {} };
   private readonly server = createServer((req, res) => void this.route(req, res));
   private readonly now: () => number;
   private readonly apiKey: string;
@@ -103,7 +116,8 @@ export class UpstreamSimulator {
   private nowIso = () => new Date(this.now()).toISOString();
 
   putDataset(datasetId: string, fields: Record<string, unknown> = {}): DatasetRecord {
-    const record = { ...(this.datasets.get(datasetId) ?? newDataset(datasetId, this.nowIso())), ...fields, dataset_id: datasetId } as DatasetRecord;
+    // As the real service would: any change moves updated_at, unless the caller sets it.
+    const record = { ...(this.datasets.get(datasetId) ?? newDataset(datasetId, this.nowIso())), updated_at: this.nowIso(), ...fields, dataset_id: datasetId } as DatasetRecord;
     this.datasets.set(datasetId, record);
     this.unobserved.add(datasetKey(datasetId));
     return record;
@@ -176,7 +190,7 @@ export class UpstreamSimulator {
   }
 
   resetStats(): void {
-    this.stats = { upstreamRequests: 0, logins: 0, byStatus: {} };
+    this.stats = { upstreamRequests: 0, logins: 0, byStatus: {}, byEndpoint: {} };
   }
 
   // ---- HTTP ----
@@ -193,6 +207,8 @@ export class UpstreamSimulator {
 
   private async upstream(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     this.stats.upstreamRequests += 1;
+    const endpoint = endpointOf(url.pathname);
+    this.stats.byEndpoint[endpoint] = (this.stats.byEndpoint[endpoint] ?? 0) + 1;
     const fault = this.takeFault(url.pathname);
     const delay = this.latencyMs + (fault?.delayMs ?? 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -267,19 +283,31 @@ export class UpstreamSimulator {
     return expiresAt !== undefined && expiresAt > this.now();
   }
 
+  /**
+   * `GET /api/v1/datasets`: `sort` (created_at, updated_at, name) and
+   * `sort_direction`, `status`, `limit` ≤ 100, and a keyset cursor (the last
+   * entry's sort value and id), so a dataset that moves while someone pages
+   * is neither skipped nor repeated within its old position.
+   */
   private listDatasets(url: URL): unknown {
-    const limit = Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100);
-    const all = [...this.datasets.values()].sort((a, b) => a.dataset_id.localeCompare(b.dataset_id));
+    const limit = Math.max(1, Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100));
+    const sort = (['created_at', 'updated_at', 'name'] as const).find((field) => field === url.searchParams.get('sort')) ?? 'created_at';
+    const direction = url.searchParams.get('sort_direction') === 'desc' ? -1 : 1;
+    const status = url.searchParams.get('status');
+    const key = (d: DatasetRecord): [string, string] => [String(d[sort] ?? ''), d.dataset_id];
+    const compare = (a: [string, string], b: [string, string]) => direction * (a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    const all = [...this.datasets.values()].filter((d) => !status || d.status === status).sort((a, b) => compare(key(a), key(b)));
     const cursor = url.searchParams.get('cursor');
-    const start = cursor ? all.findIndex((d) => d.dataset_id > cursor) : 0;
-    const page = start < 0 ? [] : all.slice(start, start + limit);
+    const after = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string]) : undefined;
+    const rest = after ? all.filter((d) => compare(key(d), after) > 0) : all;
+    const page = rest.slice(0, limit);
     const last = page.at(-1);
-    const items = page.map(({ dataset_id, name, status, created_at, updated_at, row_count }) => ({ dataset_id, name, status, created_at, updated_at, row_count }));
-    return { data: items, next_cursor: last && start + limit < all.length ? last.dataset_id : null };
+    const items = page.map(({ dataset_id, name, status: s, created_at, updated_at, row_count }) => ({ dataset_id, name, status: s, created_at, updated_at, row_count }));
+    return { data: items, next_cursor: last && rest.length > limit ? Buffer.from(JSON.stringify(key(last))).toString('base64url') : null };
   }
 
   private takeFault(path: string): Fault | undefined {
-    const fault = this.faults.find((f) => path.startsWith(f.path));
+    const fault = this.faults.find((f) => (f.exact ? path === f.path : path.startsWith(f.path)));
     if (!fault) return undefined;
     if (fault.times !== undefined && --fault.times <= 0) this.faults = this.faults.filter((f) => f !== fault);
     return fault;
