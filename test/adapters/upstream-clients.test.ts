@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRetryingFetch, type FetchLike } from '../../lambdas/adapters/http/retrying-fetch';
+import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
 import { AdaptionClient } from '../../lambdas/adapters/upstream/adaption-client';
 import { datasetSnapshot, DatasetResponseSchema } from '../../lambdas/adapters/upstream/adaption-schema';
 import { DeepOpinionAuth } from '../../lambdas/adapters/upstream/deepopinion-auth';
@@ -218,6 +219,28 @@ describe('upstream bodies are bounded', () => {
     const outcome = await client().fetchDataset({ type: 'dataset', datasetId: 'ds_big' });
 
     expect(outcome).toMatchObject({ outcome: 'failed', error: { kind: 'too_large', message: expect.stringContaining('5242') } });
+  });
+
+  it('applies a configured cap (WATCHPOST_UPSTREAM_MAX_BODY_BYTES), not only the default, for both providers', async () => {
+    simulator.putCorrection(1, 1, { status: 'SAMPLING' });
+    simulator.addFault({ path: '/api/v1/datasets/ds_big', bodyBytes: 64 * 1024 });
+    simulator.addFault({ path: '/projects/1/corrections/1', bodyBytes: 64 * 1024 });
+    const fetcher = UpstreamFetcher.create(
+      {
+        adaption: { baseUrl: simulator.url, apiKey: SIMULATOR_DEFAULTS.adaptionApiKey },
+        deepOpinion: { baseUrl: simulator.url, credentials: { ...SIMULATOR_DEFAULTS.deepOpinion } },
+        retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10, timeoutMs: 10_000 },
+        maxBodyBytes: 16 * 1024,
+      },
+      logger,
+    );
+
+    const outcomes = await Promise.all([
+      fetcher.fetchState({ type: 'dataset', datasetId: 'ds_big' }),
+      fetcher.fetchState({ type: 'correction_session', projectId: 1, correctionId: 1 }),
+    ]);
+
+    expect(outcomes.map((o) => o.outcome === 'failed' && o.error.kind)).toEqual(['too_large', 'too_large']);
   });
 
   it('reads a padded body that stays under the cap', async () => {
