@@ -42,6 +42,8 @@ export const EnvSchema = z.object({
   WATCHPOST_FULL_REFRESH_SECONDS: positiveInt(3600),
   /** Sweeps: how far before the last high-water mark the dataset sweep reaches (upstream clock skew). */
   WATCHPOST_SWEEP_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
+  /** Parallel Scan segments the poller reads its index with. */
+  WATCHPOST_SCAN_SEGMENTS: z.coerce.number().int().min(1).max(64).default(4),
   /** `0` turns sweeps off: one GET per watch per tick, as before them. */
   WATCHPOST_SWEEPS: z
     .enum(['0', '1', 'true', 'false', ''])

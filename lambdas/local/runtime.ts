@@ -102,7 +102,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     );
   }
   const store = new WatchStore({ client: dynamoClient, tableName: LOCAL_TABLE });
-  const pollStore = new DynamoPollStore({ client: dynamoClient, tableName: LOCAL_TABLE });
+  const pollStore = new DynamoPollStore({ client: dynamoClient, tableName: LOCAL_TABLE, scanSegments: env.WATCHPOST_SCAN_SEGMENTS });
   const teams = new TeamStore(dynamoClient, LOCAL_TABLE);
 
   let credentials = credentialsFromEnv(env);

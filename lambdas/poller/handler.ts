@@ -16,7 +16,7 @@ const logger = new Logger({ serviceName: 'watchpost-poller' });
 const metrics = new Metrics({ namespace: 'Watchpost', serviceName: 'poller' });
 const dynamo = new DynamoDBClient({});
 const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
-const store = new DynamoPollStore({ client: dynamo, tableName });
+const store = new DynamoPollStore({ client: dynamo, tableName, scanSegments: env.WATCHPOST_SCAN_SEGMENTS });
 const lease = new TickLease(dynamo, tableName);
 const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN'));
 

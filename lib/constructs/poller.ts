@@ -59,7 +59,8 @@ export class Poller extends Construct {
     }).function;
     this.function.configureAsyncInvoke({ maxEventAge: Duration.minutes(1), retryAttempts: 0 });
 
-    props.store.bind(this.function, ['Scan', 'UpdateItem', 'BatchWriteItem']);
+    // GetItem and PutItem: the sweep state (high-water mark), read consistently and written conditionally.
+    props.store.bind(this.function, ['Scan', 'GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
     this.function.addEnvironment('WATCHPOST_TOPIC_ARN', props.topic.topicArn);
     props.topic.grantPublish(this.function);
     props.secrets.bindUpstreamCredentials(this.function);

@@ -1,21 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { BENCH_USAGE, parseBenchArgs } from './bench-args';
 
+const DEFAULTS = {
+  datasets: 1000,
+  sessions: 1000,
+  projects: 10,
+  changeRate: 0.01,
+  sweepSeconds: 60,
+  minutes: 5,
+  latencyMs: 50,
+  concurrency: 16,
+  modes: ['single', 'sweeps'],
+};
+
 describe('npm run bench arguments', () => {
-  it('takes flags over environment over defaults', () => {
-    expect(parseBenchArgs([], {})).toEqual({ options: { watches: 1000, latencyMs: 50, concurrency: 16 } });
-    expect(parseBenchArgs(['--watches', '200'], { BENCH_WATCHES: '5', BENCH_LATENCY_MS: '0' })).toEqual({ options: { watches: 200, latencyMs: 0, concurrency: 16 } });
+  it('takes flags over environment over defaults; --watches is --datasets', () => {
+    expect(parseBenchArgs([], {})).toEqual({ options: DEFAULTS });
+    expect(parseBenchArgs(['--watches', '200', '--mode', 'sweeps'], { BENCH_DATASETS: '5', BENCH_LATENCY_MS: '0', BENCH_CHANGE_RATE: '0.1' })).toEqual({
+      options: { ...DEFAULTS, datasets: 200, latencyMs: 0, changeRate: 0.1, modes: ['sweeps'] },
+    });
   });
 
   it('names every bad value at once instead of running with NaN', () => {
-    expect(parseBenchArgs(['--watches', 'abc', '--concurrency', '0'], {})).toEqual({
-      errors: ['--watches must be a whole number from 1 to 100000 (got "abc")', '--concurrency must be a whole number from 1 to 256 (got "0")'],
+    expect(parseBenchArgs(['--datasets', 'abc', '--concurrency', '0', '--change-rate', '2', '--mode', 'fast'], {})).toEqual({
+      errors: [
+        '--mode must be sweeps, single or both (got "fast")',
+        '--datasets must be a whole number from 0 to 100000 (got "abc")',
+        '--change-rate must be a number from 0 to 1 (got "2")',
+        '--concurrency must be a whole number from 1 to 256 (got "0")',
+      ],
     });
+    expect(parseBenchArgs(['--datasets', '0', '--sessions', '0'], {})).toEqual({ errors: ['--datasets and --sessions cannot both be 0'] });
   });
 
   it('answers --help with usage, and an unknown flag with an error instead of a crash', () => {
     expect(parseBenchArgs(['--help'], {})).toEqual({ help: true });
     expect(parseBenchArgs(['--colour'], {})).toEqual({ errors: [expect.stringContaining("'--colour'")] });
-    expect(BENCH_USAGE).toContain('--watches N');
+    expect(BENCH_USAGE).toContain('--sessions M');
   });
 });

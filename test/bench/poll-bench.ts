@@ -1,12 +1,13 @@
 /**
- * `npm run bench`: how long one poll tick takes for N watches against the
- * simulator with injected latency, and what it costs in upstream, DynamoDB and
- * SNS calls. Prints JSON, then a table. Options (flags or environment):
- *   --watches N      (BENCH_WATCHES, default 1000)
- *   --latency MS     (BENCH_LATENCY_MS, default 50)
- *   --concurrency C  (WATCHPOST_POLL_CONCURRENCY, default 16)
+ * `npm run bench`: poll ticks against the simulator (real HTTP, injected
+ * latency) and the embedded DynamoDB, on a simulated clock, for a scenario of
+ * watched datasets and correction sessions of which a share changes every
+ * minute. Runs it with one GET per watch and with sweeps (list endpoints),
+ * and prints per mode: upstream requests per tick by endpoint and per minute,
+ * their ratio to one GET per watch, tick time and its lower bound, DynamoDB
+ * and SNS calls, CPU-ms per watch, peak RSS, events against changes, and
+ * change → publish latency. JSON on stdout, then a table; progress on stderr.
  */
-import { BENCH_USAGE, parseBenchArgs } from './bench-args';
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
@@ -14,11 +15,14 @@ import { WatchStore } from '../../lambdas/adapters/dynamo/watch-store';
 import { SnsPublisher } from '../../lambdas/adapters/sns/sns-publisher';
 import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
 import { forEachBounded } from '../../lambdas/domain/concurrency';
-import { pollWatches, type PollSummary } from '../../lambdas/domain/poll-watches';
+import type { WatchEvent } from '../../lambdas/domain/events';
+import { pollWatches, type PollDeps } from '../../lambdas/domain/poll-watches';
+import type { ResourceRef } from '../../lambdas/domain/resource';
 import { createWatch } from '../../lambdas/domain/watch';
 import { consoleLogger } from '../../lambdas/local/console-logger';
-import { SIMULATOR_DEFAULTS, startSimulator } from '../../lambdas/local/simulator/simulator';
-import { localDynamoClient, startLocalDynamo } from '../support/dynamo';
+import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
+import { localDynamoClient, startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from './bench-args';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -32,129 +36,248 @@ if ('errors' in parsed) {
   console.error(BENCH_USAGE);
   process.exit(2);
 }
-const { watches, latencyMs, concurrency } = parsed.options;
+const options = parsed.options;
 /** Progress goes to stderr, so stdout stays the JSON and the table. */
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-interface TickFigures {
-  tick: string;
+const DYNAMO_WRITES = ['PutItem', 'UpdateItem', 'BatchWriteItem', 'DeleteItem'];
+const SESSION_STEPS = ['SAMPLING', 'PREDICTING', 'ANNOTATING'];
+
+interface ModeFigures {
+  mode: 'single' | 'sweeps';
   watches: number;
-  concurrency: number;
-  latencyMs: number;
-  tickSeconds: number;
-  lowerBoundSeconds: number;
-  ratio: number;
-  upstreamRequests: number;
-  dynamoRequests: Record<string, number>;
-  dynamoWrites: number;
-  snsCalls: number;
+  ticks: number;
+  upstreamPerTick: Record<string, number>;
+  upstreamPerMinute: number;
+  ratioToOneGetPerWatch: number;
+  tickSeconds: { mean: number; max: number };
+  lowerBoundSeconds: { mean: number };
+  /** Time with a Scan of the poll index in flight. */
+  scanSeconds: { mean: number };
+  /** Tick time over (lower bound + Scan time). */
+  tickToBound: number;
+  dynamoPerTick: Record<string, number>;
+  dynamoWritesPerTick: number;
+  snsCallsPerTick: number;
+  cpuMsPerWatch: number;
+  peakRssMb: number;
+  changes: number;
   events: number;
+  changeToPublishSeconds: { p50: number; p95: number };
 }
 
-async function main(): Promise<void> {
-  const dynamo = await startLocalDynamo();
-  const simulator = await startSimulator();
+/** A small deterministic generator, so two modes see the same changes. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function resources(o: BenchOptions): ResourceRef[] {
+  const datasets = Array.from({ length: o.datasets }, (_, i): ResourceRef => ({ type: 'dataset', datasetId: `ds_bench_${String(i).padStart(6, '0')}` }));
+  const sessions = Array.from(
+    { length: o.sessions },
+    (_, i): ResourceRef => ({ type: 'correction_session', projectId: (i % o.projects) + 1, correctionId: Math.floor(i / o.projects) + 1 }),
+  );
+  return [...datasets, ...sessions];
+}
+
+const subjectOf = (r: ResourceRef) => (r.type === 'dataset' ? `datasets/${r.datasetId}` : `projects/${r.projectId}/corrections/${r.correctionId}`);
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator: UpstreamSimulator): Promise<ModeFigures> {
+  const o = options;
+  simulator.datasets.clear();
+  simulator.corrections.clear();
+  simulator.setLatency(0);
   const tableName = await dynamo.newTable();
   const client = localDynamoClient(dynamo.endpoint);
   const dynamoCalls = new Map<string, number>();
+  // Time with at least one Scan in flight: the index read's share of a tick.
+  let scansInFlight = 0;
+  let scanSince = 0;
+  let scanMs = 0;
   client.middlewareStack.add(
-    (next, context) => (args) => {
+    (next, context) => async (args) => {
       const op = String(context.commandName).replace(/Command$/, '');
       dynamoCalls.set(op, (dynamoCalls.get(op) ?? 0) + 1);
-      return next(args);
+      if (op !== 'Scan') return next(args);
+      if (scansInFlight++ === 0) scanSince = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        if (--scansInFlight === 0) scanMs += performance.now() - scanSince;
+      }
     },
     { step: 'initialize', name: 'countCalls' },
   );
+
+  // When each changed resource changed (simulated clock) and when its event was published.
+  const changedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let tickSimStart = 0;
+  let tickRealStart = 0;
+  let events = 0;
   const snsClient = new SNSClient({ region: 'local' });
   const sns = mockClient(snsClient);
-  sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: PublishBatchRequestEntry[] }) => ({
-    Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id })),
-    Failed: [],
-  }));
+  sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: PublishBatchRequestEntry[] }) => {
+    const publishedAt = tickSimStart + (performance.now() - tickRealStart);
+    for (const entry of input.PublishBatchRequestEntries) {
+      const event = JSON.parse(JSON.parse(entry.Message as string).default) as WatchEvent;
+      const at = changedAt.get(event.subject);
+      if (at !== undefined) latencies.push((publishedAt - at) / 1000);
+      changedAt.delete(event.subject);
+      events += 1;
+    }
+    return { Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id })), Failed: [] };
+  });
 
-  const store = new WatchStore({ client, tableName });
   const logger = consoleLogger('warn');
   const fetcher = UpstreamFetcher.create(
     {
       adaption: { baseUrl: simulator.url, apiKey: SIMULATOR_DEFAULTS.adaptionApiKey },
-      deepOpinion: { baseUrl: simulator.url, credentials: undefined },
+      deepOpinion: { baseUrl: simulator.url, credentials: { ...SIMULATOR_DEFAULTS.deepOpinion } },
       retry: { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 5_000, timeoutMs: 10_000 },
     },
     logger,
   );
-  const deps = {
-    store: new DynamoPollStore({ client, tableName }),
+  const pollStore = new DynamoPollStore({ client, tableName, scanSegments: 4 });
+  const deps: PollDeps = {
+    store: pollStore,
     fetcher,
     publisher: new SnsPublisher(snsClient, 'arn:aws:sns:local:000000000000:bench'),
     logger,
-    policy: { concurrency, failureThreshold: 5, heartbeatSeconds: 3600 },
+    policy: { concurrency: o.concurrency, failureThreshold: 5, heartbeatSeconds: 3600 },
+    sweeps: mode === 'sweeps' ? { lister: fetcher, state: pollStore, policy: { fullRefreshSeconds: 3600, overlapSeconds: 120 } } : undefined,
   };
 
-  progress(`setting up ${watches} watches (latency ${latencyMs} ms, concurrency ${concurrency})…`);
-  const ids = Array.from({ length: watches }, (_, i) => `ds_bench_${String(i).padStart(6, '0')}`);
-  const setupTime = new Date('2026-11-23T12:00:00Z');
-  for (const id of ids) simulator.putDataset(id, { status: 'running' });
-  await forEachBounded(ids, 32, (id) =>
-    store.putWatch(createWatch({ watchId: `w_${id}`, team: 'bench', resource: { type: 'dataset', datasetId: id } }, setupTime)),
-  );
+  const all = resources(o);
+  progress(`${mode}: setting up ${all.length} watches (${o.datasets} datasets, ${o.sessions} sessions in ${o.projects} projects)…`);
+  // Datasets last moved at times spread over the past 30 days, as a real account's are.
+  const spread = prng(7);
+  for (const r of all) {
+    if (r.type === 'dataset') simulator.putDataset(r.datasetId, { status: 'running', updated_at: new Date(Date.now() - 3600_000 - spread() * 30 * 86_400_000).toISOString() });
+    else simulator.putCorrection(r.projectId, r.correctionId, { status: 'SAMPLING' });
+  }
+  const start = Date.parse('2026-11-24T12:00:00Z');
+  const store = new WatchStore({ client, tableName });
+  await forEachBounded(all, 32, (resource) => store.putWatch(createWatch({ watchId: `w_${subjectOf(resource).replaceAll('/', '_')}`, team: 'bench', resource }, new Date(start))));
 
-  let minute = 0;
-  const tick = async (name: string): Promise<TickFigures> => {
+  progress(`${mode}: baseline tick (first snapshots; not reported)…`);
+  await pollWatches(deps, new Date(start));
+  simulator.setLatency(o.latencyMs);
+
+  const random = prng(42);
+  const ticks = Math.max(1, Math.round((o.minutes * 60) / o.sweepSeconds));
+  const perTick = { upstream: new Map<string, number>(), dynamo: new Map<string, number>(), sns: 0, seconds: [] as number[], bounds: [] as number[], scanSeconds: [] as number[], cpuMs: 0 };
+  let changes = 0;
+  for (let tick = 1; tick <= ticks; tick++) {
+    const tickAt = start + tick * o.sweepSeconds * 1000;
+    // Changes spread over the interval before this tick; each resource at most once per interval.
+    const count = Math.round(all.length * o.changeRate * (o.sweepSeconds / 60));
+    const chosen = new Set<number>();
+    while (chosen.size < Math.min(count, all.length)) chosen.add(Math.floor(random() * all.length));
+    for (const index of chosen) {
+      const r = all[index] as ResourceRef;
+      if (r.type === 'dataset') {
+        const current = simulator.datasets.get(r.datasetId)?.status;
+        simulator.putDataset(r.datasetId, { status: current === 'running' ? 'succeeded' : 'running' });
+      } else {
+        const current = simulator.corrections.get(`${r.projectId}/${r.correctionId}`)?.status ?? 'SAMPLING';
+        simulator.putCorrection(r.projectId, r.correctionId, { status: SESSION_STEPS[(SESSION_STEPS.indexOf(current) + 1) % SESSION_STEPS.length] });
+      }
+      changedAt.set(subjectOf(r), tickAt - random() * o.sweepSeconds * 1000);
+      changes += 1;
+    }
+
     dynamoCalls.clear();
+    scanMs = 0;
     simulator.resetStats();
     sns.resetHistory();
-    minute += 1;
-    const started = performance.now();
-    const summary: PollSummary = await pollWatches(deps, new Date(setupTime.getTime() + minute * 60_000));
-    const tickSeconds = (performance.now() - started) / 1000;
-    const lowerBoundSeconds = (Math.ceil(watches / concurrency) * latencyMs) / 1000;
-    const dynamoRequests = Object.fromEntries([...dynamoCalls].sort());
-    return {
-      tick: name,
-      watches: summary.watches,
-      concurrency,
-      latencyMs,
-      tickSeconds: round(tickSeconds),
-      lowerBoundSeconds: round(lowerBoundSeconds),
-      ratio: lowerBoundSeconds > 0 ? round(tickSeconds / lowerBoundSeconds) : 0,
-      upstreamRequests: simulator.getStats().upstreamRequests,
-      dynamoRequests,
-      dynamoWrites: ['PutItem', 'UpdateItem', 'BatchWriteItem', 'DeleteItem'].reduce((sum, op) => sum + (dynamoCalls.get(op) ?? 0), 0),
-      snsCalls: sns.commandCalls(PublishBatchCommand).length,
-      events: summary.eventsPublished,
-    };
-  };
+    tickSimStart = tickAt;
+    tickRealStart = performance.now();
+    const cpu = process.cpuUsage();
+    const summary = await pollWatches(deps, new Date(tickAt));
+    const seconds = (performance.now() - tickRealStart) / 1000;
+    const used = process.cpuUsage(cpu);
+    perTick.cpuMs += (used.user + used.system) / 1000;
+    perTick.seconds.push(seconds);
+    const byEndpoint = simulator.getStats().byEndpoint;
+    for (const [endpoint, n] of Object.entries(byEndpoint)) perTick.upstream.set(endpoint, (perTick.upstream.get(endpoint) ?? 0) + n);
+    for (const [op, n] of dynamoCalls) perTick.dynamo.set(op, (perTick.dynamo.get(op) ?? 0) + n);
+    perTick.sns += sns.commandCalls(PublishBatchCommand).length;
+    // Dataset list pages run one after another, and the GETs they call for after them.
+    const requests = Object.values(byEndpoint).reduce((a, b) => a + b, 0);
+    const listPages = summary.requests.datasetList;
+    const bound = Math.max(listPages + Math.ceil((byEndpoint.dataset ?? 0) / o.concurrency), Math.ceil(requests / o.concurrency)) * (o.latencyMs / 1000);
+    perTick.bounds.push(bound);
+    perTick.scanSeconds.push(scanMs / 1000);
+    progress(`${mode}: tick ${tick}/${ticks}: ${requests} upstream requests, ${round(seconds)} s, ${summary.eventsPublished} events`);
+  }
 
-  progress('baseline tick (records every watch’s first snapshot; not reported)…');
-  await tick('baseline');
-  simulator.setLatency(latencyMs);
-  progress(`tick with no change (lower bound ${round((Math.ceil(watches / concurrency) * latencyMs) / 1000)} s)…`);
-  const noChange = await tick('no change');
-  for (const id of ids.filter((_, i) => i % 10 === 0)) simulator.putDataset(id, { status: 'succeeded' });
-  progress('tick with 10% changed…');
-  const tenPercent = await tick('10% changed');
-
-  const results = [noChange, tenPercent];
-  console.log(JSON.stringify({ benchmark: 'poll-tick', results }, null, 2));
-  console.table(
-    results.map((r) => ({
-      tick: r.tick,
-      N: r.watches,
-      concurrency: r.concurrency,
-      'latency ms': r.latencyMs,
-      'tick s': r.tickSeconds,
-      'lower bound s': r.lowerBoundSeconds,
-      ratio: r.ratio,
-      upstream: r.upstreamRequests,
-      'dynamo ops': Object.entries(r.dynamoRequests).map(([op, n]) => `${op}:${n}`).join(' '),
-      'dynamo writes': r.dynamoWrites,
-      'sns calls': r.snsCalls,
-      events: r.events,
-    })),
-  );
-
+  const totalUpstream = [...perTick.upstream.values()].reduce((a, b) => a + b, 0);
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const perTickOf = (map: Map<string, number>) => Object.fromEntries([...map].sort().map(([key, n]) => [key, round(n / ticks)]));
+  const meanSeconds = mean(perTick.seconds);
+  const meanBound = mean(perTick.bounds);
+  const meanScan = mean(perTick.scanSeconds);
   sns.restore();
   client.destroy();
+  return {
+    mode,
+    watches: all.length,
+    ticks,
+    upstreamPerTick: perTickOf(perTick.upstream),
+    upstreamPerMinute: round(totalUpstream / o.minutes),
+    ratioToOneGetPerWatch: round(totalUpstream / ticks / all.length),
+    tickSeconds: { mean: round(meanSeconds), max: round(Math.max(...perTick.seconds)) },
+    lowerBoundSeconds: { mean: round(meanBound) },
+    scanSeconds: { mean: round(meanScan) },
+    tickToBound: meanBound + meanScan > 0 ? round(meanSeconds / (meanBound + meanScan)) : 0,
+    dynamoPerTick: perTickOf(perTick.dynamo),
+    dynamoWritesPerTick: round(DYNAMO_WRITES.reduce((sum, op) => sum + (perTick.dynamo.get(op) ?? 0), 0) / ticks),
+    snsCallsPerTick: round(perTick.sns / ticks),
+    cpuMsPerWatch: round(perTick.cpuMs / ticks / all.length),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    changes,
+    events,
+    changeToPublishSeconds: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)) },
+  };
+}
+
+async function main(): Promise<void> {
+  const [dynamo, simulator] = await Promise.all([startLocalDynamo(), startSimulator()]);
+  const results: ModeFigures[] = [];
+  for (const mode of options.modes) results.push(await runMode(mode, dynamo, simulator));
+  console.log(JSON.stringify({ benchmark: 'poll-ticks', options, results }, null, 2));
+  console.table(
+    results.map((r) => ({
+      mode: r.mode,
+      watches: r.watches,
+      'upstream/tick': Object.entries(r.upstreamPerTick).map(([k, n]) => `${k}:${n}`).join(' '),
+      'upstream/min': r.upstreamPerMinute,
+      'vs 1 GET/watch': r.ratioToOneGetPerWatch,
+      'tick s': r.tickSeconds.mean,
+      'bound s': r.lowerBoundSeconds.mean,
+      'scan s': r.scanSeconds.mean,
+      'tick/(bound+scan)': r.tickToBound,
+      'dynamo/tick': Object.entries(r.dynamoPerTick).map(([k, n]) => `${k}:${n}`).join(' '),
+      'sns/tick': r.snsCallsPerTick,
+      'cpu ms/watch': r.cpuMsPerWatch,
+      'events/changes': `${r.events}/${r.changes}`,
+      'latency p50/p95 s': `${r.changeToPublishSeconds.p50}/${r.changeToPublishSeconds.p95}`,
+    })),
+  );
   await Promise.all([simulator.close(), dynamo.close()]);
 }
 

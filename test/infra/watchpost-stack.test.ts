@@ -112,10 +112,10 @@ describe('poller', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_TICK_DEADLINE_SECONDS: '48' }) } });
   });
 
-  it('may scan, update and batch-write the table, publish to the topic and read its secret; nothing else', () => {
+  it('may scan, read, put, update and batch-write the table, publish to the topic and read its secret; nothing else', () => {
     const statements = statementsOf(template, 'PollerFunction');
     expect(actionsOf(statements).filter((a) => !a.startsWith('xray:'))).toEqual(
-      ['dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey*', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish'].sort(),
+      ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey*', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish'].sort(),
     );
     const publish = statements.find((s) => s.Action === 'sns:Publish');
     expect(publish?.Resource).toEqual(stack.resolve(stack.changes.topic.topicArn));

@@ -38,6 +38,26 @@ describe('the poll index', () => {
     h.dispose();
   });
 
+  it('reads the index as parallel Scan segments, each paged, and polls every watch exactly once', async () => {
+    const h = await pollerHarness(dynamo, simulator, { pageSize: 2, scanSegments: 3 });
+    for (let i = 0; i < 11; i++) {
+      simulator.putDataset(`ds_seg_${i}`, { status: 'running' });
+      await h.watch({ type: 'dataset', datasetId: `ds_seg_${i}` });
+    }
+    const segmentsAsked: number[] = [];
+    h.failDynamo((command, input) => {
+      if (command === 'Scan') segmentsAsked.push(Number(input.Segment));
+      return undefined;
+    });
+
+    const summary = await h.poll();
+
+    expect([summary.watches, summary.baselines]).toEqual([11, 11]);
+    expect([...new Set(segmentsAsked)].sort()).toEqual([0, 1, 2]);
+    expect(segmentsAsked.length).toBeGreaterThan(3);
+    h.dispose();
+  });
+
   it('polls every watch when the index takes several Scan pages', async () => {
     const h = await pollerHarness(dynamo, simulator, { pageSize: 2 });
     for (let i = 0; i < 7; i++) {

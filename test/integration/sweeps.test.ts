@@ -1,4 +1,7 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WatchpostStack } from '../../lib/watchpost-stack';
 import { EVENT_TYPES, eventIdFor } from '../../lambdas/domain/events';
 import { pollWatches } from '../../lambdas/domain/poll-watches';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
@@ -231,5 +234,29 @@ describe('one fetch per resource per tick', () => {
 
     expect(requests).toEqual({ datasetList: 1, dataset: 1 });
     expect(h.published().map((e) => e.data.team).sort()).toEqual(['team-a', 'team-b', 'team-c']);
+  });
+});
+
+describe('what the deployed poller may do', () => {
+  it('is granted every DynamoDB call a sweep tick makes (a missing grant is AccessDenied only in AWS)', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    for (const id of [1, 2]) simulator.putCorrection(7, id, { status: 'SAMPLING' });
+    await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    for (const correctionId of [1, 2]) await h.watch({ type: 'correction_session', projectId: 7, correctionId });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    simulator.putCorrection(7, 2, { status: 'PREDICTING' });
+    await h.poll();
+    const used = new Set(h.dynamoCalls.map((op) => `dynamodb:${op}`));
+
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const template = Template.fromStack(new WatchpostStack(app, 'Watchpost', { env: { account: '123456789012', region: 'eu-west-1' } }));
+    const granted = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy).includes('PollerFunctionServiceRole'))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }).Properties.PolicyDocument.Statement)
+      .flatMap((statement) => [statement.Action].flat());
+
+    expect([...used].sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem']);
+    expect([...used].filter((action) => !granted.includes(action))).toEqual([]);
   });
 });

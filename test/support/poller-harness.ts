@@ -19,7 +19,7 @@ export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes';
 export async function pollerHarness(
   dynamo: LocalDynamo,
   simulator: UpstreamSimulator,
-  options: { timeoutMs?: number; pageSize?: number; sweeps?: SweepPolicy } = {},
+  options: { timeoutMs?: number; pageSize?: number; scanSegments?: number; sweeps?: SweepPolicy } = {},
 ) {
   const tableName = await dynamo.newTable();
   // A client of its own, so the test can count exactly the calls the poller makes.
@@ -38,7 +38,12 @@ export async function pollerHarness(
   );
   /** The API's side of the table, for arranging watches and reading them back. */
   const store = new WatchStore({ client, tableName });
-  const pollStore = new DynamoPollStore({ client, tableName, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
+  const pollStore = new DynamoPollStore({
+    client,
+    tableName,
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    ...(options.scanSegments ? { scanSegments: options.scanSegments } : {}),
+  });
   const logger = captureLogger();
   const fetcher = UpstreamFetcher.create(
     {

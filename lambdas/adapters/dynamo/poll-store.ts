@@ -13,6 +13,8 @@ export interface PollStoreOptions {
   tableName: string;
   /** Watches per Scan page. */
   pageSize?: number;
+  /** Parallel Scan segments of the poll index (WATCHPOST_SCAN_SEGMENTS). @default 1 */
+  scanSegments?: number;
   /** How long event history is kept. */
   historyDays?: number;
 }
@@ -33,15 +35,37 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
   private readonly tableName: string;
   private readonly pageSize: number;
   private readonly historyDays: number;
+  private readonly segments: number;
 
   constructor(options: PollStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.pageSize = options.pageSize ?? 200;
     this.historyDays = options.historyDays ?? 90;
+    this.segments = Math.max(1, Math.floor(options.scanSegments ?? 1));
   }
 
+  /**
+   * The poll index, read as `segments` parallel Scan segments, pages yielded
+   * as they arrive from any segment: reading the index is then not one
+   * sequential chain of pages on the tick's critical path.
+   */
   async *pollablePages(): AsyncIterable<Watch[]> {
+    const segments = Array.from({ length: this.segments }, (_, segment) => this.segmentPages(segment)[Symbol.asyncIterator]());
+    const next = (index: number) => segments[index]!.next().then((result) => ({ index, result }));
+    const pending = new Map(segments.map((_, index) => [index, next(index)]));
+    while (pending.size > 0) {
+      const { index, result } = await Promise.race(pending.values());
+      if (result.done) {
+        pending.delete(index);
+        continue;
+      }
+      pending.set(index, next(index));
+      yield result.value;
+    }
+  }
+
+  private async *segmentPages(segment: number): AsyncIterable<Watch[]> {
     let startKey: Item | undefined;
     do {
       const page = await this.client.send(
@@ -50,6 +74,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
           IndexName: TABLE_LAYOUT.pollIndex.name,
           Limit: this.pageSize,
           ExclusiveStartKey: startKey,
+          ...(this.segments > 1 ? { Segment: segment, TotalSegments: this.segments } : {}),
         }),
       );
       startKey = page.LastEvaluatedKey;
