@@ -44,6 +44,8 @@ export const EnvSchema = z.object({
   WATCHPOST_SWEEP_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
   /** Parallel Scan segments the poller reads its index with. */
   WATCHPOST_SCAN_SEGMENTS: z.coerce.number().int().min(1).max(64).default(4),
+  /** Seconds between sweeps; below WATCHPOST_POLL_INTERVAL_SECONDS, one Lambda invocation runs several. */
+  WATCHPOST_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
   /** `0` turns sweeps off: one GET per watch per tick, as before them. */
   WATCHPOST_SWEEPS: z
     .enum(['0', '1', 'true', 'false', ''])

@@ -20,6 +20,13 @@ export interface WatchpostConfig {
    * @default 16
    */
   readonly pollConcurrency: number;
+  /**
+   * Seconds between sweeps. Below the schedule's interval, one invocation
+   * runs several sweeps (the index is scanned once per invocation), so
+   * changes are heard sooner, and the poller runs for most of each interval.
+   * @default 60
+   */
+  readonly sweepSeconds: number;
   /** @default https://api.deepopinion.ai */
   readonly deepOpinionBaseUrl: string;
   /** @default https://api.adaptionlabs.ai */
@@ -52,6 +59,7 @@ export const DEFAULT_CONFIG: WatchpostConfig = {
   pollRateMinutes: 1,
   pollerTimeoutMinutes: 5,
   pollConcurrency: 16,
+  sweepSeconds: 60,
   deepOpinionBaseUrl: 'https://api.deepopinion.ai',
   adaptionBaseUrl: 'https://api.adaptionlabs.ai',
   maxWatchesPerTeam: 1000,
@@ -64,6 +72,7 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   pollRateMinutes: 'watchpost:pollRateMinutes',
   pollerTimeoutMinutes: 'watchpost:pollerTimeoutMinutes',
   pollConcurrency: 'watchpost:pollConcurrency',
+  sweepSeconds: 'watchpost:sweepSeconds',
   deepOpinionBaseUrl: 'watchpost:deepOpinionBaseUrl',
   adaptionBaseUrl: 'watchpost:adaptionBaseUrl',
   alarmEmail: 'watchpost:alarmEmail',
@@ -74,7 +83,7 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   apiBurstLimit: 'watchpost:apiBurstLimit',
 };
 
-const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
+const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
 
 /** Reads the config from construct context; values given on the command line arrive as strings. */
 export function configFromContext(tryGetContext: (key: string) => unknown): Partial<Record<keyof WatchpostConfig, unknown>> {
@@ -106,6 +115,7 @@ export function resolveConfig(input: Partial<Record<keyof WatchpostConfig, unkno
   integer('pollRateMinutes', 1, 1440);
   integer('pollerTimeoutMinutes', 1, 15);
   integer('pollConcurrency', 1, 256);
+  integer('sweepSeconds', 5, 86_400);
   integer('maxWatchesPerTeam', 1, 100_000);
   integer('maxSubscriptionsPerTeam', 1, 1000);
   integer('apiRateLimit', 1, 10_000);

@@ -39,6 +39,7 @@ export class WatchpostStack extends Stack {
       rateMinutes: config.pollRateMinutes,
       timeoutMinutes: config.pollerTimeoutMinutes,
       concurrency: config.pollConcurrency,
+      sweepSeconds: config.sweepSeconds,
       reservedConcurrency: config.pollerReservedConcurrency,
       deepOpinionBaseUrl: config.deepOpinionBaseUrl,
       adaptionBaseUrl: config.adaptionBaseUrl,

@@ -47,6 +47,23 @@ export interface PollOptions {
   signal?: AbortSignal | undefined;
   /** How long a partial batch of events waits for more before it is published. @default 200 */
   publishLingerMs?: number;
+  /**
+   * Sweeps only: the poll index as an earlier sweep of the same invocation
+   * read it. The first sweep fills it with one Scan; later ones re-read (with
+   * a consistent read) only the watches an earlier sweep fetched or wrote.
+   */
+  index?: SweepIndex | undefined;
+}
+
+/** The poll index kept between the sweeps of one invocation. */
+export interface SweepIndex {
+  watches: Map<string, Watch> | undefined;
+  /** Watches whose cached copy may be stale: re-read before the next sweep uses them. */
+  stale: Set<string>;
+}
+
+export function newSweepIndex(): SweepIndex {
+  return { watches: undefined, stale: new Set() };
 }
 
 /** SNS PublishBatch takes at most ten messages. */
@@ -91,12 +108,12 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
   const publisher = new Batcher<WatchEvent>(PUBLISH_BATCH, options.publishLingerMs ?? 200, (events) => publishAndSettle(deps, events, now, summary));
   const pool = new BoundedPool(deps.policy.concurrency);
   const singleGet = memoizedGet(deps, summary, signal);
-  const pollInPool = (watch: Watch, source: OutcomeSource, onSettled?: () => void) =>
+  const pollInPool = (watch: Watch, source: OutcomeSource, onDone?: (result: { settled: boolean; wrote: boolean }) => void) =>
     pool.run(async () => {
       summary.watches += 1;
       try {
-        const { events, settled } = await pollOne(deps, watch, now, summary, source);
-        if (settled) onSettled?.();
+        const { events, settled, wrote } = await pollOne(deps, watch, now, summary, source);
+        onDone?.({ settled, wrote: wrote || events.length > 0 });
         publisher.add(events);
       } catch (error) {
         // Retiring a drained watch failed: it stays in the index and is retried next tick.
@@ -106,7 +123,7 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
     });
 
   if (deps.sweeps) {
-    await sweepTick(deps, deps.sweeps, now, summary, signal, singleGet, pollInPool);
+    await sweepTick(deps, deps.sweeps, now, summary, signal, singleGet, pollInPool, options.index);
   } else {
     pages: for await (const page of deps.store.pollablePages()) {
       for (const watch of page) {
@@ -156,10 +173,10 @@ async function sweepTick(
   summary: PollSummary,
   signal: AbortSignal | undefined,
   singleGet: (watch: Watch) => Promise<FetchOutcome>,
-  pollInPool: (watch: Watch, source: OutcomeSource, onSettled: () => void) => Promise<void>,
+  pollInPool: (watch: Watch, source: OutcomeSource, onDone: (result: { settled: boolean; wrote: boolean }) => void) => Promise<void>,
+  index: SweepIndex | undefined,
 ): Promise<void> {
-  const watches: Watch[] = [];
-  for await (const page of deps.store.pollablePages()) watches.push(...page);
+  const watches = await indexedWatches(deps, index);
   const state = await sweeps.state.readSweepState();
   const plan = planTick(watches.filter(isPollable), state, now, sweeps.policy);
 
@@ -210,7 +227,11 @@ async function sweepTick(
       summary.cutOff = true;
       break;
     }
-    await pollInPool(watch, outcomeFor(watch), () => settled.add(watch.watchId));
+    await pollInPool(watch, outcomeFor(watch), ({ settled: done, wrote }) => {
+      if (done) settled.add(watch.watchId);
+      // Written or owing events: the invocation's copy is stale for its next sweep.
+      if (wrote) index?.stale.add(watch.watchId);
+    });
   }
   await Promise.all([...projectLists.values(), datasetSweep]);
   if (fallbacks.length > 0) deps.logger.warn('list requests failed this tick; their watches were fetched one by one', { fallbacks });
@@ -237,24 +258,54 @@ async function sweepTick(
 }
 
 /**
+ * The watches of a sweep: a Scan of the poll index, or the copy an earlier
+ * sweep of this invocation made, with the stale entries read again.
+ */
+async function indexedWatches(deps: PollDeps, index: SweepIndex | undefined): Promise<Watch[]> {
+  if (index?.watches === undefined) {
+    const scanned: Watch[] = [];
+    for await (const page of deps.store.pollablePages()) scanned.push(...page);
+    if (index) {
+      index.watches = new Map(scanned.map((watch) => [watch.watchId, watch]));
+      index.stale.clear();
+    }
+    return scanned;
+  }
+  const cached = index.watches;
+  await forEachBounded([...index.stale], deps.policy.concurrency, async (watchId) => {
+    const fresh = await deps.store.readIndexedWatch(watchId);
+    if (fresh) cached.set(watchId, fresh);
+    else cached.delete(watchId);
+  });
+  index.stale.clear();
+  return [...cached.values()];
+}
+
+/**
  * Polls one watch; returns the events it now owes (new and previously
  * unpublished), and whether its state is settled: seen and recorded, so a
  * sweep may move past it.
  */
-async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSummary, source: OutcomeSource): Promise<{ events: WatchEvent[]; settled: boolean }> {
+async function pollOne(
+  deps: PollDeps,
+  watch: Watch,
+  now: Date,
+  summary: PollSummary,
+  source: OutcomeSource,
+): Promise<{ events: WatchEvent[]; settled: boolean; wrote: boolean }> {
   if (!isPollable(watch)) {
     // Stays in the index only to drain what it still owes; then it leaves.
     summary.unchanged += 1;
-    if (watch.outbox.length > 0) return { events: watch.outbox, settled: true };
+    if (watch.outbox.length > 0) return { events: watch.outbox, settled: true, wrote: false };
     await deps.store.retire(watch.watchId, watch.version);
-    return { events: [], settled: true };
+    return { events: [], settled: true, wrote: true };
   }
   const fetched = await source();
   if (fetched === 'unchanged') {
     // The sweep showed nothing new: no request, no write; only what the outbox still owes.
     summary.unchanged += 1;
     summary.sweptUnchanged += 1;
-    return { events: watch.outbox, settled: true };
+    return { events: watch.outbox, settled: true, wrote: false };
   }
   const decision = decidePoll(watch, fetched, now, deps.policy);
 
@@ -271,11 +322,12 @@ async function pollOne(deps: PollDeps, watch: Watch, now: Date, summary: PollSum
   }
 
   try {
-    return { events: await applyDecision(deps, watch, decision, summary), settled: fetched.outcome !== 'failed' };
+    const events = await applyDecision(deps, watch, decision, summary);
+    return { events, settled: fetched.outcome !== 'failed', wrote: decision.write !== 'none' };
   } catch (error) {
     // A write that failed is a failed poll: recorded on the watch, counted
     // toward watch.failing, never silence. The watch is retried whole next tick.
-    return { events: await recordStoreFailure(deps, watch, error, now, summary, fetched.outcome === 'failed'), settled: false };
+    return { events: await recordStoreFailure(deps, watch, error, now, summary, fetched.outcome === 'failed'), settled: false, wrote: true };
   }
 }
 

@@ -71,6 +71,11 @@ export interface WatchCommit {
 export interface PollStore {
   /** Active, unpaused watches, a page at a time. */
   pollablePages(): AsyncIterable<Watch[]>;
+  /**
+   * One watch, read consistently, if it is still in the poll index (a later
+   * sweep of the same invocation re-reads what it wrote before writing again).
+   */
+  readIndexedWatch(watchId: string): Promise<Watch | undefined>;
   /** Conditional on the watch still being at `expectedVersion`; false when another writer got there first. */
   commit(watchId: string, expectedVersion: number, commit: WatchCommit): Promise<boolean>;
   /** Refreshes context and the poll time without changing the version; false on a version conflict. */

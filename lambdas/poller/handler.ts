@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TickLease } from '../adapters/dynamo/tick-lease';
 import type { Context } from 'aws-lambda';
-import { loadEnv, pollPolicy, requireSetting, sweepPolicy, tickDeadlineMs } from '../config';
+import { loadEnv, pollIntervalSeconds, pollPolicy, requireSetting, sweepPolicy, tickDeadlineMs } from '../config';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
+import { mergeSummaries, sweepInvocation } from '../domain/sweep-loop';
 
 const env = loadEnv(process.env);
 const logger = new Logger({ serviceName: 'watchpost-poller' });
@@ -42,11 +43,14 @@ export const handler = async (_event: unknown, context?: Pick<Context, 'getRemai
   }
   try {
     const fetcher = await upstreamFetcher();
-    const summary = await pollWatches(
-      { store, fetcher, publisher, logger, policy: pollPolicy(env), sweeps: sweeps && { lister: fetcher, state: store, policy: sweeps } },
-      startedAt,
-      { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) },
-    );
+    const deps = { store, fetcher, publisher, logger, policy: pollPolicy(env), sweeps: sweeps && { lister: fetcher, state: store, policy: sweeps } };
+    const intervalMs = pollIntervalSeconds(env) * 1000;
+    const sweepSeconds = env.WATCHPOST_SWEEP_SECONDS;
+    const summary =
+      sweeps && sweepSeconds !== undefined && sweepSeconds * 1000 < intervalMs
+        ? // Several sweeps until the next scheduled invocation is due (or this one's time runs short).
+          mergeSummaries(await sweepInvocation(deps, { startedAt: startedAt.getTime(), sweepSeconds, until: startedAt.getTime() + Math.min(intervalMs, remaining - 15_000) }))
+        : await pollWatches(deps, startedAt, { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) });
     logger.info('poll tick complete', { ...summary });
     recordMetrics(summary);
     return summary;

@@ -16,6 +16,8 @@ export interface PollerProps {
   readonly rateMinutes: number;
   readonly timeoutMinutes: number;
   readonly concurrency: number;
+  /** Seconds between sweeps; below the rate, several per invocation. */
+  readonly sweepSeconds: number;
   /**
    * Reserved concurrency for the poller. Ticks never overlap without it (a
    * lease item in the table does that); reserve only where the account's
@@ -53,6 +55,8 @@ export class Poller extends Construct {
         WATCHPOST_POLL_CONCURRENCY: String(props.concurrency),
         // A tick stops starting watches at 80% of its interval, so ticks never pile up.
         WATCHPOST_TICK_DEADLINE_SECONDS: String(Math.round(props.rateMinutes * 60 * 0.8)),
+        WATCHPOST_POLL_INTERVAL_SECONDS: String(props.rateMinutes * 60),
+        WATCHPOST_SWEEP_SECONDS: String(props.sweepSeconds),
         DEEPOPINION_BASE_URL: props.deepOpinionBaseUrl,
         ADAPTION_BASE_URL: props.adaptionBaseUrl,
       },

@@ -16,7 +16,7 @@ import { SnsPublisher } from '../../lambdas/adapters/sns/sns-publisher';
 import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetcher';
 import { forEachBounded } from '../../lambdas/domain/concurrency';
 import type { WatchEvent } from '../../lambdas/domain/events';
-import { pollWatches, type PollDeps } from '../../lambdas/domain/poll-watches';
+import { newSweepIndex, pollWatches, type PollDeps } from '../../lambdas/domain/poll-watches';
 import type { ResourceRef } from '../../lambdas/domain/resource';
 import { createWatch } from '../../lambdas/domain/watch';
 import { consoleLogger } from '../../lambdas/local/console-logger';
@@ -58,6 +58,8 @@ interface ModeFigures {
   tickToBound: number;
   dynamoPerTick: Record<string, number>;
   dynamoWritesPerTick: number;
+  /** Estimated from the bytes read (4 KB units; Scans eventually consistent). */
+  dynamoReadUnitsPerMinute: number;
   snsCallsPerTick: number;
   cpuMsPerWatch: number;
   peakRssMb: number;
@@ -107,16 +109,25 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   let scansInFlight = 0;
   let scanSince = 0;
   let scanMs = 0;
+  // Read units as DynamoDB would bill them: a Scan page is eventually consistent (half a unit per 4 KB), a GetItem here consistent.
+  let readUnits = 0;
+  const unitsOf = (op: string, output: { Items?: unknown[]; Item?: unknown }) => {
+    if (op === 'Scan') return Math.ceil(JSON.stringify(output.Items ?? []).length / 4096) / 2;
+    if (op === 'GetItem') return Math.max(1, Math.ceil(JSON.stringify(output.Item ?? {}).length / 4096));
+    return 0;
+  };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const op = String(context.commandName).replace(/Command$/, '');
       dynamoCalls.set(op, (dynamoCalls.get(op) ?? 0) + 1);
-      if (op !== 'Scan') return next(args);
-      if (scansInFlight++ === 0) scanSince = performance.now();
+      const scan = op === 'Scan';
+      if (scan && scansInFlight++ === 0) scanSince = performance.now();
       try {
-        return await next(args);
+        const result = await next(args);
+        readUnits += unitsOf(op, result.output as { Items?: unknown[]; Item?: unknown });
+        return result;
       } finally {
-        if (--scansInFlight === 0) scanMs += performance.now() - scanSince;
+        if (scan && --scansInFlight === 0) scanMs += performance.now() - scanSince;
       }
     },
     { step: 'initialize', name: 'countCalls' },
@@ -181,8 +192,13 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   const ticks = Math.max(1, Math.round((o.minutes * 60) / o.sweepSeconds));
   const perTick = { upstream: new Map<string, number>(), dynamo: new Map<string, number>(), sns: 0, seconds: [] as number[], bounds: [] as number[], scanSeconds: [] as number[], cpuMs: 0 };
   let changes = 0;
+  // Sweeps more often than the one-minute schedule run as one invocation a minute: one Scan, then re-reads.
+  const sweepsPerInvocation = mode === 'sweeps' && o.sweepSeconds < 60 ? Math.floor(60 / o.sweepSeconds) : 1;
+  let index = newSweepIndex();
+  readUnits = 0;
   for (let tick = 1; tick <= ticks; tick++) {
     const tickAt = start + tick * o.sweepSeconds * 1000;
+    if ((tick - 1) % sweepsPerInvocation === 0) index = newSweepIndex();
     // Changes spread over the interval before this tick; each resource at most once per interval.
     const count = Math.round(all.length * o.changeRate * (o.sweepSeconds / 60));
     const chosen = new Set<number>();
@@ -207,7 +223,7 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
     tickSimStart = tickAt;
     tickRealStart = performance.now();
     const cpu = process.cpuUsage();
-    const summary = await pollWatches(deps, new Date(tickAt));
+    const summary = await pollWatches(deps, new Date(tickAt), { index: sweepsPerInvocation > 1 ? index : undefined });
     const seconds = (performance.now() - tickRealStart) / 1000;
     const used = process.cpuUsage(cpu);
     perTick.cpuMs += (used.user + used.system) / 1000;
@@ -245,6 +261,7 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
     scanSeconds: { mean: round(meanScan) },
     tickToBound: meanBound + meanScan > 0 ? round(meanSeconds / (meanBound + meanScan)) : 0,
     dynamoPerTick: perTickOf(perTick.dynamo),
+    dynamoReadUnitsPerMinute: round(readUnits / o.minutes),
     dynamoWritesPerTick: round(DYNAMO_WRITES.reduce((sum, op) => sum + (perTick.dynamo.get(op) ?? 0), 0) / ticks),
     snsCallsPerTick: round(perTick.sns / ticks),
     cpuMsPerWatch: round(perTick.cpuMs / ticks / all.length),
@@ -272,6 +289,7 @@ async function main(): Promise<void> {
       'scan s': r.scanSeconds.mean,
       'tick/(bound+scan)': r.tickToBound,
       'dynamo/tick': Object.entries(r.dynamoPerTick).map(([k, n]) => `${k}:${n}`).join(' '),
+      'read units/min': r.dynamoReadUnitsPerMinute,
       'sns/tick': r.snsCallsPerTick,
       'cpu ms/watch': r.cpuMsPerWatch,
       'events/changes': `${r.events}/${r.changes}`,

@@ -108,6 +108,14 @@ describe('poller', () => {
     synth({ pollerReservedConcurrency: 1 }).template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Description: 'Polls watched resources and publishes their changes' });
   });
 
+  it('tells the poller its schedule and sweep interval, and accepts sweeps below a minute', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WATCHPOST_POLL_INTERVAL_SECONDS: '60', WATCHPOST_SWEEP_SECONDS: '60' }) },
+    });
+    synth({ sweepSeconds: 15 }).template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_SWEEP_SECONDS: '15' }) } });
+    expect(() => synth({ sweepSeconds: 2 })).toThrow(/watchpost:sweepSeconds: must be a whole number from 5/);
+  });
+
   it('stops a tick at 80% of its interval', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_TICK_DEADLINE_SECONDS: '48' }) } });
   });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { WatchpostStack } from '../../lib/watchpost-stack';
 import { EVENT_TYPES, eventIdFor } from '../../lambdas/domain/events';
 import { pollWatches } from '../../lambdas/domain/poll-watches';
+import { mergeSummaries, sweepInvocation } from '../../lambdas/domain/sweep-loop';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 import { pollerHarness, type PollerHarness } from '../support/poller-harness';
@@ -234,6 +235,71 @@ describe('one fetch per resource per tick', () => {
 
     expect(requests).toEqual({ datasetList: 1, dataset: 1 });
     expect(h.published().map((e) => e.data.team).sort()).toEqual(['team-a', 'team-b', 'team-c']);
+  });
+});
+
+describe('several sweeps in one invocation', () => {
+  /** An invocation on a simulated clock: sleeping moves the clock. */
+  function invocation(startedAt: number, sweepSeconds: number, beforeSweep: (index: number) => void) {
+    let now = startedAt;
+    let sweeps = 0;
+    return sweepInvocation(h.deps, {
+      startedAt,
+      sweepSeconds,
+      until: startedAt + 60_000,
+      clock: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      beforeSweep: () => beforeSweep(sweeps++),
+    });
+  }
+
+  it('sweeps every 15 s with one Scan per invocation, re-reading only what it wrote, and reports each change once', async () => {
+    simulator.putDataset('ds_1', { status: 'pending' });
+    for (const id of [1, 2]) simulator.putCorrection(7, id, { status: 'SAMPLING' });
+    const dataset = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    for (const correctionId of [1, 2]) await h.watch({ type: 'correction_session', projectId: 7, correctionId });
+    await h.poll();
+    await h.poll();
+    h.dynamoCalls.length = 0;
+
+    // A minute after the harness's last tick, so no heartbeat or refresh write muddies the count.
+    const summaries = await invocation(Date.parse('2026-11-23T10:03:00Z'), 15, (sweep) => {
+      if (sweep === 1) simulator.putDataset('ds_1', { status: 'running' });
+      if (sweep === 2) simulator.putCorrection(7, 2, { status: 'PREDICTING' });
+      if (sweep === 3) simulator.putDataset('ds_1', { status: 'succeeded' });
+    });
+
+    expect(summaries).toHaveLength(4);
+    expect(h.dynamoCalls.filter((op) => op === 'Scan')).toHaveLength(1);
+    // One consistent read of the sweep state per sweep, plus one per watch an earlier sweep wrote.
+    expect(h.dynamoCalls.filter((op) => op === 'GetItem')).toHaveLength(4 + 2);
+    expect(h.published().map((e) => `${e.subject} ${e.data.changes[0]?.to}`)).toEqual([
+      'datasets/ds_1 running',
+      'projects/7/corrections/2 PREDICTING',
+      'datasets/ds_1 succeeded',
+    ]);
+    expect(h.published().filter((e) => e.subject === 'datasets/ds_1').map((e) => e.id)).toEqual([eventIdFor(dataset.watchId, 2), eventIdFor(dataset.watchId, 3)]);
+    expect(mergeSummaries(summaries)).toMatchObject({ changed: 3, eventsPublished: 3, watches: 12 });
+  });
+
+  it('sends nothing for a watch deleted between two sweeps, though the invocation still holds its old copy', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    await h.poll();
+
+    const summaries = await invocation(Date.parse('2026-11-23T10:03:00Z'), 20, async (sweep) => {
+      if (sweep !== 1) return;
+      expect(await h.store.deleteWatch('team-a', watch.watchId, new Date())).toBe(true);
+      simulator.putDataset('ds_1', { status: 'succeeded' });
+    });
+
+    expect(summaries).toHaveLength(3);
+    expect(summaries[1]?.conflicts).toBe(1);
+    expect(summaries[2]?.watches).toBe(0);
+    expect(h.published()).toEqual([]);
   });
 });
 

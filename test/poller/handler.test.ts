@@ -85,4 +85,33 @@ describe('poller Lambda handler', () => {
     expect(results.filter((r) => 'skipped' in r)).toHaveLength(3);
     expect(results.filter((r) => !('skipped' in r))).toEqual([expect.objectContaining({ watches: 1, baselines: 1 })]);
   });
+
+  it('runs several sweeps in one invocation when WATCHPOST_SWEEP_SECONDS is below the schedule, and hears a change between them', async () => {
+    const tableName = await dynamo.newTable();
+    const store = new WatchStore({ client: dynamo.client, tableName });
+    simulator.putDataset('ds_fast', { status: 'running' });
+    await store.putWatch(createWatch({ watchId: 'w_fast', team: 't', resource: { type: 'dataset', datasetId: 'ds_fast' } }, new Date()));
+    sns.resetHistory();
+    sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: PublishBatchRequestEntry[] }) => ({
+      Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id })),
+    }));
+    // A 2.5 s schedule with 1 s sweeps: slots at 0 and 1 s fit (each stops at 80% of its slot), the one at 2 s does not.
+    stubLambdaEnv(dynamo.endpoint, {
+      WATCHPOST_TABLE_NAME: tableName,
+      WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
+      ADAPTION_BASE_URL: simulator.url,
+      ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey,
+      WATCHPOST_POLL_INTERVAL_SECONDS: '2.5',
+      WATCHPOST_SWEEP_SECONDS: '1',
+    });
+    vi.resetModules();
+    const { handler } = await import('../../lambdas/poller/handler');
+    await handler({}, { getRemainingTimeInMillis: () => 300_000, awsRequestId: 'sweeps-1' });
+    const changeSoon = setTimeout(() => simulator.putDataset('ds_fast', { status: 'succeeded' }), 300);
+
+    const invocation = await handler({}, { getRemainingTimeInMillis: () => 300_000, awsRequestId: 'sweeps-2' });
+    clearTimeout(changeSoon);
+
+    expect(invocation).toMatchObject({ watches: 2, changed: 1, eventsPublished: 1 });
+  });
 });

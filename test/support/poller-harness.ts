@@ -76,6 +76,8 @@ export async function pollerHarness(
     sweeps: options.sweeps && { lister: fetcher, state: pollStore, policy: options.sweeps },
   };
   let clock = Date.parse('2026-11-23T10:00:00Z');
+  // Ids are fixed by creation order, so whatever depends on an id (a sweep's refresh phase) is the same every run.
+  let watchNumber = 0;
 
   return {
     tableName,
@@ -99,7 +101,8 @@ export async function pollerHarness(
       return pollWatches(deps, new Date(clock));
     },
     async watch(resource: ResourceRef, extra: Partial<NewWatch> = {}) {
-      const watch = createWatch({ watchId: `w_${Math.random().toString(36).slice(2, 10)}`, team: 'team-a', resource, ...extra }, new Date(clock));
+      watchNumber += 1;
+      const watch = createWatch({ watchId: `w_${watchNumber}`, team: 'team-a', resource, ...extra }, new Date(clock));
       await store.putWatch(watch);
       return watch;
     },

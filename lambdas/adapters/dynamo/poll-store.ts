@@ -5,7 +5,7 @@ import type { PollStore, SweepStateStore, WatchCommit } from '../../domain/ports
 import { EMPTY_SWEEP_STATE, type SweepState } from '../../domain/sweep-plan';
 import type { Snapshot } from '../../domain/snapshot';
 import { TABLE_LAYOUT } from './table';
-import { itemToWatch, updateWatchIf, watchPk, type Item } from './watch-item';
+import { itemToWatch, updateWatchIf, watchKey, watchPk, type Item } from './watch-item';
 import type { Watch } from '../../domain/watch';
 
 export interface PollStoreOptions {
@@ -81,6 +81,14 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
       const watches = (page.Items ?? []).map(itemToWatch);
       if (watches.length > 0) yield watches;
     } while (startKey);
+  }
+
+  async readIndexedWatch(watchId: string): Promise<Watch | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: watchKey(watchId), ConsistentRead: true }),
+    );
+    // Only what the index holds: a watch paused, retired or deleted since has left it.
+    return Item && Item[TABLE_LAYOUT.pollIndex.partitionKey] ? itemToWatch(Item) : undefined;
   }
 
   async readSweepState(): Promise<SweepState> {
