@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { WatchEvent } from '../../lambdas/domain/events';
+import type { PollDeps, PollSummary } from '../../lambdas/domain/poll-watches';
+import type { PollStore, SweepStateStore } from '../../lambdas/domain/ports';
+import { EMPTY_SWEEP_STATE } from '../../lambdas/domain/sweep-plan';
+import { mergeSummaries, sweepInvocation } from '../../lambdas/domain/sweep-loop';
+import { captureLogger } from '../support/logger';
+
+/** A poll with no watches: what matters here is when sweeps start, not what they find. */
+function emptyDeps(onScan: () => void): PollDeps {
+  const store: PollStore & SweepStateStore = {
+    async *pollablePages() {
+      onScan();
+    },
+    readIndexedWatch: async () => undefined,
+    commit: async () => true,
+    refresh: async () => true,
+    retire: async () => true,
+    recordHistory: async () => undefined,
+    clearOutbox: async () => undefined,
+    readSweepState: async () => EMPTY_SWEEP_STATE,
+    saveSweepState: async () => true,
+  };
+  const unreachable = () => Promise.reject(new Error('no request expected'));
+  return {
+    store,
+    fetcher: { fetchState: unreachable },
+    publisher: { publish: async (_events: WatchEvent[]) => ({ failedIds: [], errors: [] }) },
+    logger: captureLogger(),
+    policy: { concurrency: 2, failureThreshold: 3, heartbeatSeconds: 3600 },
+    sweeps: { lister: { listProjectSessions: unreachable, sweepDatasets: unreachable }, state: store, policy: { fullRefreshSeconds: 3600, overlapSeconds: 120 } },
+  };
+}
+
+describe('sweepInvocation', () => {
+  it('runs a sweep in each slot whose deadline falls inside the invocation, scanning the index once', async () => {
+    let scans = 0;
+    let now = 0;
+    const starts: number[] = [];
+
+    const summaries = await sweepInvocation(emptyDeps(() => (scans += 1)), {
+      startedAt: 0,
+      sweepSeconds: 15,
+      until: 60_000,
+      clock: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      beforeSweep: (at) => void starts.push(at.getTime()),
+    });
+
+    // The slot at 45 s stops at 57 s, inside the minute; the one at 60 s would not.
+    expect(starts).toEqual([0, 15_000, 30_000, 45_000]);
+    expect(summaries).toHaveLength(4);
+    expect(scans).toBe(1);
+  });
+
+  it('skips the slots an overrunning sweep took, instead of running sweeps back to back', async () => {
+    let now = 0;
+    const starts: number[] = [];
+
+    await sweepInvocation(emptyDeps(() => undefined), {
+      startedAt: 0,
+      sweepSeconds: 10,
+      until: 60_000,
+      clock: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      beforeSweep: (at) => {
+        starts.push(at.getTime());
+        // The first sweep takes 25 s: the slots at 10 and 20 s have gone.
+        if (at.getTime() === 0) now += 25_000;
+      },
+    });
+
+    expect(starts).toEqual([0, 30_000, 40_000, 50_000]);
+  });
+});
+
+describe('mergeSummaries', () => {
+  const summary = (fields: Partial<PollSummary>): PollSummary => ({
+    watches: 0,
+    unchanged: 0,
+    baselines: 0,
+    changed: 0,
+    failed: 0,
+    gone: 0,
+    conflicts: 0,
+    eventsPublished: 0,
+    eventsPending: 0,
+    failuresByKind: {},
+    cutOff: false,
+    requests: { get: 0, projectList: 0, datasetList: 0 },
+    sweptUnchanged: 0,
+    listFallbacks: 0,
+    ...fields,
+  });
+
+  it('adds every count, merges failures by kind, and is cut off if any sweep was', () => {
+    const merged = mergeSummaries([
+      summary({ watches: 3, changed: 1, failuresByKind: { unavailable: 1 }, requests: { get: 2, projectList: 1, datasetList: 1 }, listFallbacks: 1 }),
+      summary({ watches: 3, changed: 2, eventsPublished: 2, failuresByKind: { unavailable: 2, malformed: 1 }, cutOff: true, requests: { get: 1, projectList: 1, datasetList: 2 } }),
+    ]);
+
+    expect(merged).toEqual(
+      summary({
+        watches: 6,
+        changed: 3,
+        eventsPublished: 2,
+        failuresByKind: { unavailable: 3, malformed: 1 },
+        cutOff: true,
+        requests: { get: 3, projectList: 2, datasetList: 3 },
+        listFallbacks: 1,
+      }),
+    );
+  });
+
+  it('refuses an empty list rather than inventing a summary', () => {
+    expect(() => mergeSummaries([])).toThrow(/at least one/);
+  });
+});
