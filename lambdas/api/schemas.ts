@@ -2,6 +2,7 @@ import { z } from 'zod';
 // Type-only: brings zod-openapi's .meta({ id }) typings into scope.
 import type {} from 'zod-openapi';
 import { ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
+import { FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
 
 /**
  * The watch API's request and response shapes. Handlers validate with these
@@ -53,9 +54,20 @@ const SubscriptionFilter = z
   .strictObject({
     watchIds: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
     resourceTypes: z.array(z.enum(['dataset', 'correction_session'])).min(1).optional(),
-    changes: z.array(TrackedFieldSchema).min(1).optional(),
+    changes: z.array(TrackedFieldSchema).min(1).optional().meta({ description: 'Change events only: at least one of these fields changed.' }),
+    statuses: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(20)
+      .optional()
+      .meta({ description: 'Change events only: the new status is one of these, e.g. ["succeeded", "failed", "FINISHED", "FAILED"] for outcomes.' }),
+    eventTypes: z.array(z.enum(FILTERABLE_EVENT_TYPES)).min(1).optional().meta({ description: 'Which event types, without the `io.watchpost.` prefix.' }),
+    grade: z
+      .enum(GRADE_FILTERS)
+      .optional()
+      .meta({ description: 'Change events only: the grade changed (`any`, a grade appearing included) or moved to a better (`improved`) or worse (`worsened`) letter; A is best.' }),
   })
-  .meta({ id: 'SubscriptionFilter', description: 'Narrows which of the team’s events reach this subscription; every given list must match.' });
+  .meta({ id: 'SubscriptionFilter', description: 'Narrows which of the team’s events reach this subscription; every given field must match.' });
 
 export const CreateSubscriptionBody = z
   .discriminatedUnion('channel', [

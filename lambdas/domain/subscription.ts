@@ -1,13 +1,51 @@
 import { EVENT_TYPES, type WatchEvent } from './events';
 import type { ResourceType, TrackedField } from './resource';
+import { GRADES } from './snapshot';
 
 export type Channel = 'email' | 'slack' | 'webhook';
 export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
 
+/** Event types as a filter names them: the CloudEvents type without `io.watchpost.`. */
+export const FILTERABLE_EVENT_TYPES = ['resource.changed', 'resource.gone', 'watch.failing', 'watch.recovered'] as const;
+export type FilterableEventType = (typeof FILTERABLE_EVENT_TYPES)[number];
+
+/** `any`: the grade changed at all (appearing included); `improved`/`worsened`: from one letter to a better/worse one (A best). */
+export const GRADE_FILTERS = ['any', 'improved', 'worsened'] as const;
+export type GradeFilter = (typeof GRADE_FILTERS)[number];
+
+/**
+ * Every field is optional and they combine with AND. `watchIds`,
+ * `resourceTypes` and `eventTypes` apply to every event; `changes`,
+ * `statuses` and `grade` narrow change events only, since lifecycle events
+ * (gone, failing, recovered) say the watch itself needs attention; leave
+ * those out with `eventTypes`.
+ */
 export interface SubscriptionFilter {
   watchIds?: string[] | undefined;
   resourceTypes?: ResourceType[] | undefined;
   changes?: TrackedField[] | undefined;
+  /** A change is delivered only when the resource's new status is one of these. */
+  statuses?: string[] | undefined;
+  eventTypes?: FilterableEventType[] | undefined;
+  grade?: GradeFilter | undefined;
+}
+
+/** How an event moved the grade, if it did: the one reading both delivery paths use. */
+export type GradeMove = 'improved' | 'worsened' | 'appeared' | 'removed' | 'other';
+
+export function gradeMoveOf(event: WatchEvent): GradeMove | undefined {
+  const change = event.data.changes.find((c) => c.field === 'grade');
+  if (!change) return undefined;
+  const rank = (grade: string | number | null) => (typeof grade === 'string' ? (GRADES as readonly string[]).indexOf(grade) : -1);
+  if (change.from === null) return change.to === null ? undefined : 'appeared';
+  if (change.to === null) return 'removed';
+  const [from, to] = [rank(change.from), rank(change.to)];
+  if (from < 0 || to < 0) return 'other';
+  return to < from ? 'improved' : 'worsened';
+}
+
+function filterableType(event: WatchEvent): string {
+  return event.type.replace(/^io\.watchpost\./, '');
 }
 
 export interface Subscription {
@@ -52,8 +90,13 @@ export function matchesSubscription(event: WatchEvent, subscription: Subscriptio
   if (!filter) return true;
   if (filter.watchIds && !filter.watchIds.includes(event.data.watchId)) return false;
   if (filter.resourceTypes && !filter.resourceTypes.includes(event.data.resource.type)) return false;
-  if (filter.changes && event.type === EVENT_TYPES.changed) {
-    if (!event.data.changes.some((change) => filter.changes?.includes(change.field))) return false;
+  if (filter.eventTypes && !(filter.eventTypes as readonly string[]).includes(filterableType(event))) return false;
+  if (event.type !== EVENT_TYPES.changed) return true;
+  if (filter.changes && !event.data.changes.some((change) => filter.changes?.includes(change.field))) return false;
+  if (filter.statuses && !filter.statuses.includes(event.data.current?.status ?? '')) return false;
+  if (filter.grade) {
+    const move = gradeMoveOf(event);
+    if (move === undefined || (filter.grade !== 'any' && move !== filter.grade)) return false;
   }
   return true;
 }
@@ -67,9 +110,13 @@ export function snsFilterPolicy(subscription: Pick<Subscription, 'team' | 'filte
   const filter = subscription.filter;
   if (filter?.watchIds) policy.watchId = filter.watchIds;
   if (filter?.resourceTypes) policy.resourceType = filter.resourceTypes;
-  if (filter?.changes) {
-    policy.$or = [{ changedFields: filter.changes }, { eventType: [{ 'anything-but': EVENT_TYPES.changed }] }];
-  }
+  if (filter?.eventTypes) policy.eventType = filter.eventTypes.map((type) => `io.watchpost.${type}`);
+  // What narrows change events only: an event passes it, or is not a change.
+  const ofChanges: Record<string, unknown> = {};
+  if (filter?.changes) ofChanges.changedFields = filter.changes;
+  if (filter?.statuses) ofChanges.status = filter.statuses;
+  if (filter?.grade) ofChanges.gradeMove = filter.grade === 'any' ? [{ exists: true }] : [filter.grade];
+  if (Object.keys(ofChanges).length > 0) policy.$or = [ofChanges, { eventType: [{ 'anything-but': EVENT_TYPES.changed }] }];
   return policy;
 }
 
@@ -101,17 +148,26 @@ export function filterPolicyComplexity(policy: Record<string, unknown>): { keys:
 export function emailFilterProblem(subscription: Pick<Subscription, 'team' | 'filter'>): { path: string; message: string } | undefined {
   const policy = snsFilterPolicy(subscription);
   const { keys, combinations, bytes } = filterPolicyComplexity(policy);
+  const filter = subscription.filter ?? {};
   if (combinations > SNS_FILTER_LIMITS.combinations) {
-    const filter = subscription.filter ?? {};
     const perWatch = combinations / Math.max(filter.watchIds?.length ?? 1, 1);
-    const path = filter.watchIds && filter.watchIds.length > 1 ? 'filter.watchIds' : filter.resourceTypes && filter.resourceTypes.length > 1 ? 'filter.resourceTypes' : 'filter.changes';
+    // The list with the most values is the one to narrow.
+    const lists = (['watchIds', 'statuses', 'eventTypes', 'resourceTypes', 'changes'] as const).map((field) => [field, filter[field]?.length ?? 0] as const);
+    const [widest] = lists.reduce((best, candidate) => (candidate[1] > best[1] ? candidate : best));
+    const path = `filter.${widest}`;
     const hint = path === 'filter.watchIds' ? ` (at most ${Math.max(1, Math.floor(SNS_FILTER_LIMITS.combinations / perWatch))} watch ids with these resource types and changes)` : '';
     return {
       path,
       message: `makes an email filter of ${combinations} value combinations, over SNS's limit of ${SNS_FILTER_LIMITS.combinations}: narrow it${hint}, or use a webhook or Slack subscription, which has no such limit`,
     };
   }
-  if (keys > SNS_FILTER_LIMITS.keys) return { path: 'filter', message: `makes an email filter of ${keys} attribute keys, over SNS's limit of ${SNS_FILTER_LIMITS.keys}` };
+  if (keys > SNS_FILTER_LIMITS.keys) {
+    const given = Object.keys(filter).filter((field) => filter[field as keyof SubscriptionFilter] !== undefined);
+    return {
+      path: 'filter',
+      message: `makes an email filter of ${keys} attribute keys (the team, and one for each of ${given.join(', ')}), over SNS's limit of ${SNS_FILTER_LIMITS.keys}: drop ${keys - SNS_FILTER_LIMITS.keys} of these fields, or use a webhook or Slack subscription`,
+    };
+  }
   if (bytes > SNS_FILTER_LIMITS.bytes) return { path: 'filter', message: `makes an email filter of ${bytes} bytes, over SNS's limit of ${SNS_FILTER_LIMITS.bytes}` };
   return undefined;
 }

@@ -65,6 +65,8 @@ describe('SnsPublisher', () => {
       resourceType: { DataType: 'String', StringValue: 'dataset' },
       changedFields: { DataType: 'String.Array', StringValue: '["status","grade"]' },
       status: { DataType: 'String', StringValue: 'succeeded' },
+      // C → A: better (A is best), for `grade` filters of email subscriptions.
+      gradeMove: { DataType: 'String', StringValue: 'improved' },
     });
   });
 

@@ -346,6 +346,43 @@ describe('subscriptions', () => {
     expect(api.sns.commandCalls(UnsubscribeCommand)[0]?.args[0].input.SubscriptionArn).toBe('arn:aws:sns:eu-west-1:123456789012:watchpost-changes:1b2c');
   });
 
+  it('subscribes an email address with outcome filters as an SNS filter policy on the attributes the publisher sets', async () => {
+    const result = await api.call('POST', '/v1/subscriptions', {
+      token: teamA,
+      body: { channel: 'email', address: 'oncall@corp.example', filter: { statuses: ['succeeded', 'FINISHED'], grade: 'worsened', eventTypes: ['resource.changed', 'watch.failing'] } },
+    });
+
+    expect(result.status).toBe(201);
+    expect(result.json.filter).toEqual({ statuses: ['succeeded', 'FINISHED'], grade: 'worsened', eventTypes: ['resource.changed', 'watch.failing'] });
+    const policy = JSON.parse(api.sns.commandCalls(SubscribeCommand)[0]?.args[0].input.Attributes?.FilterPolicy ?? '{}') as Record<string, unknown>;
+    expect(policy).toEqual({
+      team: [expect.any(String)],
+      eventType: ['io.watchpost.resource.changed', 'io.watchpost.watch.failing'],
+      $or: [{ status: ['succeeded', 'FINISHED'], gradeMove: ['worsened'] }, { eventType: [{ 'anything-but': 'io.watchpost.resource.changed' }] }],
+    });
+  });
+
+  it('answers 400 naming the field for an unknown event type or grade direction', async () => {
+    const result = await api.call('POST', '/v1/subscriptions', {
+      token: teamA,
+      body: { channel: 'webhook', url: 'https://hooks.example.com/x', filter: { eventTypes: ['resource.exploded'], grade: 'better' } },
+    });
+
+    expect(result.status).toBe(400);
+    expect(result.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['filter.eventTypes.0', 'filter.grade']);
+  });
+
+  it('answers 422 naming the fields for an email filter that needs more attribute keys than SNS allows', async () => {
+    const result = await api.call('POST', '/v1/subscriptions', {
+      token: teamA,
+      body: { channel: 'email', address: 'oncall@corp.example', filter: { watchIds: ['w_1'], resourceTypes: ['dataset'], eventTypes: ['resource.changed'], changes: ['status'], statuses: ['succeeded'] } },
+    });
+
+    expect(result.status).toBe(422);
+    expect(result.json.errors[0]).toMatchObject({ path: 'filter', message: expect.stringContaining('over SNS') });
+    expect(api.sns.commandCalls(SubscribeCommand)).toHaveLength(0);
+  });
+
   it('answers 422 naming filter.watchIds for an email filter over SNS’s limits, before anything reaches SNS or the table', async () => {
     const watchIds = Array.from({ length: 100 }, (_, i) => `w_${i}`);
 

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs, RETRY_DELAYS_MS } from '../../lambdas/domain/delivery-schedule';
 import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
-import { emailFilterProblem, filterPolicyComplexity, matchesSubscription, snsFilterPolicy, SNS_FILTER_LIMITS, type Subscription, type SubscriptionFilter } from '../../lambdas/domain/subscription';
+import { messageAttributes } from '../../lambdas/adapters/sns/sns-publisher';
+import {
+  emailFilterProblem,
+  filterPolicyComplexity,
+  FILTERABLE_EVENT_TYPES,
+  gradeMoveOf,
+  matchesSubscription,
+  snsFilterPolicy,
+  SNS_FILTER_LIMITS,
+  type Subscription,
+  type SubscriptionFilter,
+} from '../../lambdas/domain/subscription';
+import { snsPolicyMatches } from '../support/sns-filter-policy';
 
 describe('snsFilterPolicy', () => {
   it('scopes an unfiltered subscription to its team', () => {
@@ -57,6 +69,23 @@ describe('emailFilterProblem', () => {
     expect(problem?.message).toContain('at most 18 watch ids');
   });
 
+  it('names the fields when a filter needs more than 5 attribute keys, and says how many to drop', () => {
+    const problem = emailFilterProblem({
+      team: 'a',
+      filter: { watchIds: ['w_1'], resourceTypes: ['dataset'], eventTypes: ['resource.changed'], changes: ['status'], statuses: ['succeeded'] },
+    });
+
+    expect(problem).toEqual({ path: 'filter', message: expect.stringContaining('6 attribute keys (the team, and one for each of watchIds, resourceTypes, eventTypes, changes, statuses)') });
+    expect(problem?.message).toContain('drop 1 of these fields');
+  });
+
+  it('names the widest list when value combinations pass 150, statuses included', () => {
+    const statuses = Array.from({ length: 20 }, (_, i) => `S${i}`);
+    expect(emailFilterProblem({ team: 'a', filter: { statuses, changes: ['status', 'grade', 'score'], resourceTypes: ['dataset', 'correction_session'], watchIds: ['w_1', 'w_2'] } })?.path).toBe(
+      'filter.statuses',
+    );
+  });
+
   it('agrees with filterPolicyComplexity for every size of filter the API accepts', () => {
     const resourceTypeSets = [undefined, ['dataset' as const], ['dataset' as const, 'correction_session' as const]];
     const changeSets = [undefined, ['status' as const], ['status' as const, 'grade' as const], ['status' as const, 'grade' as const, 'score' as const]];
@@ -64,6 +93,13 @@ describe('emailFilterProblem', () => {
       for (const resourceTypes of resourceTypeSets) {
         for (const changes of changeSets) {
           const subscription = { team: 'a', filter: { watchIds: n ? ids(n) : undefined, resourceTypes, changes } };
+          for (const outcome of [{}, { statuses: ['succeeded', 'failed'] }, { grade: 'any' as const }, { eventTypes: ['resource.changed' as const] }, { statuses: ['succeeded'], grade: 'worsened' as const, eventTypes: ['resource.changed' as const] }]) {
+            const combined = { team: 'a', filter: { ...subscription.filter, ...outcome } };
+            const complexity = filterPolicyComplexity(snsFilterPolicy(combined));
+            const within = complexity.keys <= SNS_FILTER_LIMITS.keys && complexity.combinations <= SNS_FILTER_LIMITS.combinations && complexity.bytes <= SNS_FILTER_LIMITS.bytes;
+            // Whatever the API accepts (no problem found), SNS accepts too.
+            expect(emailFilterProblem(combined) === undefined).toBe(within);
+          }
           const { keys, combinations, bytes } = filterPolicyComplexity(snsFilterPolicy(subscription));
           const fits = keys <= SNS_FILTER_LIMITS.keys && combinations <= SNS_FILTER_LIMITS.combinations && bytes <= SNS_FILTER_LIMITS.bytes;
           expect(emailFilterProblem(subscription) === undefined).toBe(fits);
@@ -76,7 +112,15 @@ describe('emailFilterProblem', () => {
 
 describe('matchesSubscription', () => {
   const snapshot = { status: 'succeeded', grade: 'A', score: null, progressPercent: null, details: {} };
-  const event = (fields: { team?: string; type?: (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES]; changes?: Array<{ field: 'status' | 'grade' | 'score'; from: string | null; to: string | null }>; correction?: boolean } = {}) =>
+  const event = (
+    fields: {
+      team?: string;
+      type?: (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+      changes?: Array<{ field: 'status' | 'grade' | 'score'; from: string | null; to: string | null }>;
+      correction?: boolean;
+      status?: string;
+    } = {},
+  ) =>
     buildWatchEvent({
       watch: {
         watchId: 'w_1',
@@ -89,7 +133,7 @@ describe('matchesSubscription', () => {
       type: fields.type ?? EVENT_TYPES.changed,
       changes: fields.changes ?? [{ field: 'status', from: 'running', to: 'succeeded' }],
       previous: snapshot,
-      current: snapshot,
+      current: { ...snapshot, status: fields.status ?? snapshot.status },
     });
   const subscription = (filter: SubscriptionFilter | null, team = 'team-a'): Subscription => ({
     id: 'sub_1', team, channel: 'webhook', url: 'https://hooks.example.com/x', filter, status: 'active', createdAt: '2026-11-24T00:00:00Z',
@@ -111,7 +155,109 @@ describe('matchesSubscription', () => {
     ['a gone event, to a changes filter', { changes: ['grade'] }, { type: EVENT_TYPES.gone, changes: [] }, true],
     ['a failing event, to a changes filter', { changes: ['grade'] }, { type: EVENT_TYPES.failing, changes: [] }, true],
     ['a listed watch of an unlisted type', { watchIds: ['w_1'], resourceTypes: ['correction_session'] }, {}, false],
+    ['an outcome, to an outcomes filter', { statuses: ['succeeded', 'failed', 'FINISHED', 'FAILED'] }, {}, true],
+    ['a step that is no outcome, to an outcomes filter', { statuses: ['succeeded', 'failed'] }, { changes: [{ field: 'status', from: 'pending', to: 'running' }], status: 'running' }, false],
+    ['a failing event, to an outcomes filter', { statuses: ['succeeded'] }, { type: EVENT_TYPES.failing, changes: [], status: 'running' }, true],
+    ['a failing event, to a filter of change events only', { eventTypes: ['resource.changed'] }, { type: EVENT_TYPES.failing, changes: [] }, false],
+    ['a change, to a filter of change events only', { eventTypes: ['resource.changed'] }, {}, true],
+    ['a recovered event, to a filter of lifecycle events', { eventTypes: ['watch.failing', 'watch.recovered'] }, { type: EVENT_TYPES.recovered, changes: [] }, true],
+    ['a grade appearing, to grade any', { grade: 'any' }, { changes: [{ field: 'grade', from: null, to: 'B' }] }, true],
+    ['a grade appearing, to grade worsened', { grade: 'worsened' }, { changes: [{ field: 'grade', from: null, to: 'E' }] }, false],
+    ['B to D, to grade worsened', { grade: 'worsened' }, { changes: [{ field: 'grade', from: 'B', to: 'D' }] }, true],
+    ['B to D, to grade improved', { grade: 'improved' }, { changes: [{ field: 'grade', from: 'B', to: 'D' }] }, false],
+    ['D to A, to grade improved', { grade: 'improved' }, { changes: [{ field: 'grade', from: 'D', to: 'A' }] }, true],
+    ['a status change without a grade change, to grade any', { grade: 'any' }, {}, false],
+    ['a gone event, to grade worsened', { grade: 'worsened' }, { type: EVENT_TYPES.gone, changes: [] }, true],
+    [
+      'a worse grade on an outcome, to outcomes AND worsened AND changes only',
+      { statuses: ['succeeded'], grade: 'worsened', eventTypes: ['resource.changed'] },
+      { changes: [{ field: 'status', from: 'running', to: 'succeeded' }, { field: 'grade', from: 'A', to: 'C' }] },
+      true,
+    ],
+    ['a better grade on an outcome, to outcomes AND worsened', { statuses: ['succeeded'], grade: 'worsened' }, { changes: [{ field: 'grade', from: 'C', to: 'A' }] }, false],
   ])('decides %s', (_name, filter, fields, expected) => {
     expect(matchesSubscription(event(fields), subscription(filter))).toBe(expected);
+  });
+
+  it('reads grade moves with A best, and an appearing or vanishing grade as neither better nor worse', () => {
+    const move = (from: string | null, to: string | null) => gradeMoveOf(event({ changes: [{ field: 'grade', from, to }] }));
+    expect([move('B', 'A'), move('A', 'B'), move(null, 'C'), move('C', null), move('B', 'Z'), move(null, null)]).toEqual(['improved', 'worsened', 'appeared', 'removed', 'other', undefined]);
+    expect(gradeMoveOf(event())).toBeUndefined();
+  });
+
+  /** Events of every type, status and grade move the filters below can tell apart. */
+  const events = [
+    event(),
+    event({ changes: [{ field: 'status', from: 'pending', to: 'running' }], status: 'running' }),
+    event({ changes: [{ field: 'status', from: 'running', to: 'failed' }], status: 'failed' }),
+    event({ changes: [{ field: 'grade', from: null, to: 'B' }] }),
+    event({ changes: [{ field: 'status', from: 'running', to: 'succeeded' }, { field: 'grade', from: 'B', to: 'D' }] }),
+    event({ changes: [{ field: 'grade', from: 'D', to: 'A' }] }),
+    event({ changes: [{ field: 'score', from: '0.5', to: '0.7' }] }),
+    event({ correction: true, changes: [{ field: 'status', from: 'ANNOTATING', to: 'FINISHED' }], status: 'FINISHED' }),
+    event({ type: EVENT_TYPES.gone, changes: [] }),
+    event({ type: EVENT_TYPES.failing, changes: [], status: 'running' }),
+    event({ type: EVENT_TYPES.recovered, changes: [] }),
+    event({ team: 'team-b' }),
+  ];
+  const filters: Array<SubscriptionFilter | null> = [
+    null,
+    { watchIds: ['w_1'] },
+    { watchIds: ['w_2'] },
+    { resourceTypes: ['correction_session'] },
+    { changes: ['grade'] },
+    { changes: ['status', 'score'] },
+    { statuses: ['succeeded', 'failed', 'FINISHED', 'FAILED'] },
+    { statuses: ['running'] },
+    ...FILTERABLE_EVENT_TYPES.map((type) => ({ eventTypes: [type] })),
+    { eventTypes: ['watch.failing', 'watch.recovered'] },
+    { grade: 'any' },
+    { grade: 'improved' },
+    { grade: 'worsened' },
+    { statuses: ['succeeded'], grade: 'worsened' },
+    { changes: ['status'], statuses: ['failed', 'FINISHED'], eventTypes: ['resource.changed', 'resource.gone'] },
+    { resourceTypes: ['dataset'], grade: 'any', eventTypes: ['resource.changed'] },
+  ];
+
+  it('means the same through SNS (email: filter policy on message attributes) as through the delivery filter, for every filter and event', () => {
+    const disagreements: string[] = [];
+    for (const filter of filters) {
+      for (const candidate of events) {
+        const viaDelivery = matchesSubscription(candidate, subscription(filter));
+        const viaSns = snsPolicyMatches(snsFilterPolicy(subscription(filter)), messageAttributes(candidate));
+        if (viaDelivery !== viaSns) disagreements.push(`${JSON.stringify(filter)} × ${candidate.type} ${JSON.stringify(candidate.data.changes)}: delivery ${viaDelivery}, SNS ${viaSns}`);
+      }
+    }
+
+    expect(disagreements).toEqual([]);
+    // And the comparison means something: the filters let very different sets of events through.
+    const passing = filters.map((filter) => events.filter((candidate) => matchesSubscription(candidate, subscription(filter))).length);
+    expect(new Set(passing).size).toBeGreaterThan(5);
+  });
+});
+
+describe('snsPolicyMatches (the test evaluator of SNS filter policies)', () => {
+  const attributes = {
+    eventType: { DataType: 'String', StringValue: 'io.watchpost.resource.changed' },
+    changedFields: { DataType: 'String.Array', StringValue: '["status","grade"]' },
+  };
+
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['an exact value', { eventType: ['io.watchpost.resource.changed'] }, true],
+    ['one of several values', { eventType: ['x', 'io.watchpost.resource.changed'] }, true],
+    ['a value it does not have', { eventType: ['x'] }, false],
+    ['an element of an array attribute', { changedFields: ['grade'] }, true],
+    ['anything-but its value', { eventType: [{ 'anything-but': 'io.watchpost.resource.changed' }] }, false],
+    ['anything-but another value', { eventType: [{ 'anything-but': ['x', 'y'] }] }, true],
+    ['a missing attribute', { status: ['running'] }, false],
+    ['anything-but on a missing attribute', { status: [{ 'anything-but': 'running' }] }, false],
+    ['exists on a present attribute', { changedFields: [{ exists: true }] }, true],
+    ['exists on a missing attribute', { gradeMove: [{ exists: true }] }, false],
+    ['not exists on a missing attribute', { gradeMove: [{ exists: false }] }, true],
+    ['every key (AND)', { eventType: ['io.watchpost.resource.changed'], changedFields: ['score'] }, false],
+    ['one $or branch', { $or: [{ changedFields: ['score'] }, { eventType: ['io.watchpost.resource.changed'] }] }, true],
+    ['no $or branch', { $or: [{ changedFields: ['score'] }, { status: ['x'] }] }, false],
+  ])('matches %s as SNS does', (_name, policy, expected) => {
+    expect(snsPolicyMatches(policy, attributes)).toBe(expected);
   });
 });

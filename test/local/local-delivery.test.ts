@@ -65,6 +65,38 @@ describe('delivery inside the local runtime', () => {
     expect(await readFile(join(dataDir, 'mail.log'), 'utf8')).toContain('To: oncall@corp.example');
   });
 
+  it('delivers only what an outcome filter asks for: finished runs whose grade got worse', async () => {
+    runtime = await start();
+    await runtime.pollOnce();
+    const { secret } = await subscribe(runtime, {
+      channel: 'webhook',
+      url: `${receiver.url}/hook`,
+      filter: { statuses: ['succeeded', 'failed'], eventTypes: ['resource.changed'], grade: 'worsened' },
+    });
+    const setGrade = (status: string, grade: string) =>
+      runtime!.simulator!.putDataset('ds_demo_1', {
+        status,
+        evaluation_summary: { grade_before: 'D', grade_after: grade, score_before: 0.5, score_after: 0.6, improvement_percent: 20 },
+      });
+
+    setGrade('succeeded', 'B'); // an outcome, but the grade only appears: not "worsened"
+    await runtime.pollOnce();
+    setGrade('running', 'D'); // worse, but not an outcome
+    await runtime.pollOnce();
+    setGrade('succeeded', 'A'); // an outcome, but better
+    await runtime.pollOnce();
+    setGrade('succeeded', 'C'); // an outcome, and worse: the one to deliver
+    await runtime.pollOnce();
+
+    const request = await eventually(() => receiver.received[0]);
+    // Closing waits for every delivery in flight: nothing else can arrive after this.
+    await runtime.close();
+    runtime = undefined;
+    expect(receiver.received).toHaveLength(1);
+    const delivered = new Webhook(secret ?? '').verify(request.body, request.headers as Record<string, string>) as { data: { changes: unknown[] } };
+    expect(delivered.data.changes).toEqual([{ field: 'grade', from: 'A', to: 'C' }]);
+  });
+
   it('keeps retrying a failed webhook after a restart', async () => {
     runtime = await start();
     await runtime.pollOnce();

@@ -1,5 +1,6 @@
 import { PublishBatchCommand, type MessageAttributeValue, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import { eventEmailText, eventHeadline, type WatchEvent } from '../../domain/events';
+import { gradeMoveOf } from '../../domain/subscription';
 import type { EventPublisher, PublishResult } from '../../domain/ports';
 
 const SNS_BATCH_LIMIT = 10;
@@ -7,7 +8,7 @@ const SNS_BATCH_LIMIT = 10;
 /**
  * Message attributes that SNS subscription filter policies match on, so email
  * subscriptions (and the delivery queue) can be scoped per team, watch,
- * resource type, changed field and status.
+ * resource type, changed field, status and how the grade moved.
  */
 export function messageAttributes(event: WatchEvent): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {
@@ -20,6 +21,9 @@ export function messageAttributes(event: WatchEvent): Record<string, MessageAttr
   if (fields.length > 0) attributes.changedFields = { DataType: 'String.Array', StringValue: JSON.stringify(fields) };
   const status = event.data.current?.status;
   if (status) attributes.status = { DataType: 'String', StringValue: status };
+  // Only when the grade moved: `exists` in a filter then means "the grade changed".
+  const gradeMove = gradeMoveOf(event);
+  if (gradeMove) attributes.gradeMove = { DataType: 'String', StringValue: gradeMove };
   return attributes;
 }
 
