@@ -246,6 +246,7 @@ export const ROUTES: Route[] = [
         address: input.channel === 'email' ? input.address : undefined,
         url: input.channel === 'email' ? undefined : input.url,
         filter: input.filter ?? null,
+        description: input.description ?? null,
         // Email waits for the recipient to confirm with SNS.
         status: input.channel === 'email' ? 'pending_confirmation' : 'active',
         createdAt: deps.now().toISOString(),
@@ -316,6 +317,52 @@ export const ROUTES: Route[] = [
           recentAttempts,
         },
       });
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/subscriptions/{id}',
+    operationId: 'updateSubscription',
+    auth: 'team',
+    summary: 'Change a subscription’s filter or description, or pause and resume it',
+    body: S.UpdateSubscriptionBody,
+    responses: {
+      200: ok('The subscription as it is now.', S.SubscriptionView),
+      404: ok('The team has no such subscription.'),
+      422: ok('An email filter SNS could not hold.'),
+    },
+    handle: async ({ deps, team, params, body }) => {
+      const input = body as z.infer<typeof S.UpdateSubscriptionBody>;
+      const current = await ownSubscription(deps, team, params.id);
+      const pausedAt = input.paused === undefined ? undefined : input.paused ? (current.pausedAt ?? deps.now().toISOString()) : null;
+      const next: Subscription = {
+        ...current,
+        ...(input.filter !== undefined ? { filter: input.filter } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(pausedAt !== undefined ? { pausedAt } : {}),
+      };
+      if (next.channel === 'email') {
+        if (input.filter !== undefined) {
+          const tooComplex = emailFilterProblem({ team, filter: next.filter });
+          if (tooComplex) throw problems.unprocessable(tooComplex.path, tooComplex.message);
+        }
+        // SNS first: if it fails, nothing changed and the PATCH can be repeated; the store follows what SNS holds.
+        if (input.filter !== undefined || pausedAt !== undefined) {
+          try {
+            await deps.emails.updateFilter(next);
+          } catch (error) {
+            deps.logger.error('email filter update failed', { team, subscriptionId: current.id, error: error instanceof Error ? error.message : String(error) });
+            throw problems.upstreamUnavailable('The email subscription could not be changed; try again shortly.');
+          }
+        }
+      }
+      const stored = await deps.subscriptions.update(team, current.id, {
+        ...(input.filter !== undefined ? { filter: input.filter } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(pausedAt !== undefined ? { pausedAt } : {}),
+      });
+      if (!stored) throw problems.notFound('subscription');
+      return json(200, subscriptionView(stored));
     },
   },
   {

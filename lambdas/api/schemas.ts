@@ -69,13 +69,28 @@ const SubscriptionFilter = z
   })
   .meta({ id: 'SubscriptionFilter', description: 'Narrows which of the team’s events reach this subscription; every given field must match.' });
 
+const SubscriptionDescription = z
+  .string()
+  .max(200)
+  .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), 'must not contain control characters')
+  .meta({ description: 'The team’s own note on what this subscription is for (≤ 200 characters).' });
+
 export const CreateSubscriptionBody = z
   .discriminatedUnion('channel', [
-    z.strictObject({ channel: z.literal('email'), address: z.email().max(254), filter: SubscriptionFilter.optional() }),
-    z.strictObject({ channel: z.literal('slack'), url: z.string().max(2000), filter: SubscriptionFilter.optional() }),
-    z.strictObject({ channel: z.literal('webhook'), url: z.string().max(2000), filter: SubscriptionFilter.optional() }),
+    z.strictObject({ channel: z.literal('email'), address: z.email().max(254), filter: SubscriptionFilter.optional(), description: SubscriptionDescription.optional() }),
+    z.strictObject({ channel: z.literal('slack'), url: z.string().max(2000), filter: SubscriptionFilter.optional(), description: SubscriptionDescription.optional() }),
+    z.strictObject({ channel: z.literal('webhook'), url: z.string().max(2000), filter: SubscriptionFilter.optional(), description: SubscriptionDescription.optional() }),
   ])
   .meta({ id: 'CreateSubscription' });
+
+export const UpdateSubscriptionBody = z
+  .strictObject({
+    filter: SubscriptionFilter.nullable().optional().meta({ description: 'The new filter; null delivers every event of the team.' }),
+    description: SubscriptionDescription.nullable().optional(),
+    paused: z.boolean().optional().meta({ description: 'A paused subscription receives nothing; events during the pause are not kept for later.' }),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of filter, description, paused')
+  .meta({ id: 'UpdateSubscription' });
 
 /** A body that must be empty when given (e.g. `POST …/test`): a stray field is an error, not ignored. */
 export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyBody' });
@@ -154,6 +169,9 @@ export const SubscriptionView = z
     url: z.string().optional(),
     filter: SubscriptionFilter.nullable(),
     status: z.enum(['active', 'pending_confirmation', 'disabled']),
+    description: z.string().nullable(),
+    paused: z.boolean(),
+    pausedAt: z.string().nullable().meta({ description: 'When it was paused; null when it is not.' }),
     createdAt: z.string(),
     secret: z.string().optional().meta({ description: 'Webhook signing secret (`whsec_…`): present only in the creation response.' }),
     delivery: z

@@ -27,6 +27,9 @@ export function subscriptionView(subscription: Subscription) {
     ...(subscription.url ? { url: subscription.url } : {}),
     filter: subscription.filter,
     status: subscription.status,
+    description: subscription.description ?? null,
+    paused: Boolean(subscription.pausedAt),
+    pausedAt: subscription.pausedAt ?? null,
     createdAt: subscription.createdAt,
   };
 }

@@ -8,7 +8,7 @@ import { retryDelayMs } from '../domain/delivery-schedule';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events';
 import type { Logger, SecretBox } from '../domain/ports';
 import { slackMessage, type ResourceLinkTemplates } from '../domain/slack-message';
-import { matchesSubscription, secretContext, type Channel, type Subscription } from '../domain/subscription';
+import { isDeliverable, matchesSubscription, secretContext, type Channel, type Subscription } from '../domain/subscription';
 import type { DeadLetterSink, DeliveryRef, EmailSender, JsonPoster, RetryScheduler } from './ports';
 
 export interface DeliveryDeps {
@@ -99,7 +99,7 @@ export class DeliveryService {
     const { deps } = this;
     let unstarted = 0;
     const targets = (await subscriptionsOf(event.data.team)).filter(
-      (subscription) => subscription.status === 'active' && deps.channels.includes(subscription.channel) && matchesSubscription(event, subscription),
+      (subscription) => isDeliverable(subscription) && deps.channels.includes(subscription.channel) && matchesSubscription(event, subscription),
     );
     await forEachBounded(targets, 8, async (subscription) => {
       if (options.signal?.aborted) {
@@ -132,8 +132,10 @@ export class DeliveryService {
       return;
     }
     const subscription = await deps.subscriptions.get(ref.team, ref.subscriptionId);
-    if (!subscription || subscription.status !== 'active') {
-      await deps.deliveries.recordAttempt(record, this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: 'subscription deleted or disabled' }), { status: 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
+    if (!subscription || !isDeliverable(subscription)) {
+      // A retry that comes due while the subscription is paused is dropped too: nothing is kept for the resume.
+      const why = !subscription ? 'subscription deleted' : subscription.pausedAt ? 'subscription paused' : 'subscription disabled';
+      await deps.deliveries.recordAttempt(record, this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: why }), { status: 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
       return;
     }
     await this.dispatch(subscription.id, () => this.attempt(subscription, record));

@@ -59,6 +59,10 @@ export interface Subscription {
   filter: SubscriptionFilter | null;
   status: SubscriptionStatus;
   createdAt: string;
+  /** The team's own note on what this subscription is for. */
+  description?: string | null | undefined;
+  /** When it was paused: a paused subscription receives nothing, and nothing is kept for later. */
+  pausedAt?: string | null | undefined;
   /**
    * Webhook signing secret, sealed (see SecretBox): the plaintext is shown
    * once at creation and otherwise exists only in memory while signing.
@@ -71,6 +75,11 @@ export interface Subscription {
   failedCount?: number | undefined;
   lastSuccessAt?: string | undefined;
   lastFailureAt?: string | undefined;
+}
+
+/** Whether events go to this subscription now: confirmed (or not needing it), not disabled, not paused. */
+export function isDeliverable(subscription: Pick<Subscription, 'status' | 'pausedAt'>): boolean {
+  return subscription.status === 'active' && !subscription.pausedAt;
 }
 
 /** What a subscription's sealed secret is bound to: it opens for this subscription only. */
@@ -119,6 +128,19 @@ export function snsFilterPolicy(subscription: Pick<Subscription, 'team' | 'filte
   if (Object.keys(ofChanges).length > 0) policy.$or = [ofChanges, { eventType: [{ 'anything-but': EVENT_TYPES.changed }] }];
   return policy;
 }
+
+/**
+ * The filter policy an email subscription should have now: its filter's, or
+ * while it is paused one that no message can match (no event has this type),
+ * so SNS sends nothing and nothing waits for the resume.
+ */
+export function currentSnsFilterPolicy(subscription: Pick<Subscription, 'team' | 'filter' | 'pausedAt'>): Record<string, unknown> {
+  if (subscription.pausedAt) return { team: [subscription.team], eventType: [PAUSED_EVENT_TYPE] };
+  return snsFilterPolicy(subscription);
+}
+
+/** Never published: the event type a paused email subscription's policy waits for. */
+export const PAUSED_EVENT_TYPE = 'io.watchpost.subscription.paused';
 
 /** SNS's limits on one subscription filter policy (Amazon SNS developer guide, "Filter policy constraints"). */
 export const SNS_FILTER_LIMITS = { keys: 5, combinations: 150, bytes: 256 * 1024 } as const;

@@ -58,10 +58,14 @@ export class WatchApi extends Construct {
     props.secrets.bindWebhookSecretsKey(this.handler, 'seal');
     this.handler.addEnvironment('WATCHPOST_TOPIC_ARN', props.topic.topicArn);
     // Email subscriptions are SNS subscriptions on the change topic, and only there. SNS
-    // authorizes Subscribe, Unsubscribe and GetSubscriptionAttributes against the topic's
-    // ARN, not the subscription's (`topic:*` would be denied at run time).
+    // authorizes Subscribe, Unsubscribe, Get- and SetSubscriptionAttributes (a PATCH of the
+    // filter or pause) against the topic's ARN, not the subscription's (`topic:*` would be
+    // denied at run time).
     this.handler.addToRolePolicy(
-      new PolicyStatement({ actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes'], resources: [props.topic.topicArn] }),
+      new PolicyStatement({
+        actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes'],
+        resources: [props.topic.topicArn],
+      }),
     );
 
     this.authorizer = new NodeFunction(this, 'Authorizer', {

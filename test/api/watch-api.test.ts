@@ -1,4 +1,4 @@
-import { GetSubscriptionAttributesCommand, NotFoundException, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { GetSubscriptionAttributesCommand, NotFoundException, SetSubscriptionAttributesCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
@@ -381,6 +381,55 @@ describe('subscriptions', () => {
     expect(result.status).toBe(422);
     expect(result.json.errors[0]).toMatchObject({ path: 'filter', message: expect.stringContaining('over SNS') });
     expect(api.sns.commandCalls(SubscribeCommand)).toHaveLength(0);
+  });
+
+  it('PATCHes an email subscription: the SNS filter policy follows its filter, pause and resume, then the store', async () => {
+    const { json: created } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example', description: 'on-call rota' } });
+    const policies = () => api.sns.commandCalls(SetSubscriptionAttributesCommand).map((call) => JSON.parse(call.args[0].input.AttributeValue ?? '{}') as Record<string, unknown>);
+
+    const narrowed = await api.call('PATCH', `/v1/subscriptions/${created.id}`, { token: teamA, body: { filter: { statuses: ['succeeded'] }, description: null } });
+    const paused = await api.call('PATCH', `/v1/subscriptions/${created.id}`, { token: teamA, body: { paused: true } });
+    const resumed = await api.call('PATCH', `/v1/subscriptions/${created.id}`, { token: teamA, body: { paused: false } });
+
+    expect(created).toMatchObject({ description: 'on-call rota', paused: false, pausedAt: null });
+    expect([narrowed.status, paused.status, resumed.status]).toEqual([200, 200, 200]);
+    expect(narrowed.json).toMatchObject({ filter: { statuses: ['succeeded'] }, description: null, paused: false });
+    expect(paused.json).toMatchObject({ paused: true, pausedAt: expect.stringMatching(/^\d{4}-/) });
+    expect(resumed.json).toMatchObject({ paused: false, pausedAt: null, filter: { statuses: ['succeeded'] } });
+    const [afterFilter, afterPause, afterResume] = policies();
+    expect(afterFilter).toMatchObject({ $or: [{ status: ['succeeded'] }, expect.anything()] });
+    // Paused: a policy no published event can match, so SNS sends nothing and keeps nothing.
+    expect(afterPause).toEqual({ team: afterFilter?.team, eventType: ['io.watchpost.subscription.paused'] });
+    expect(afterResume).toEqual(afterFilter);
+    expect(api.sns.commandCalls(SetSubscriptionAttributesCommand).every((call) => call.args[0].input.AttributeName === 'FilterPolicy')).toBe(true);
+  });
+
+  it('changes nothing when SNS refuses the new email filter, and says to try again', async () => {
+    const { json: created } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example' } });
+    api.sns.on(SetSubscriptionAttributesCommand).rejects(new Error('Throttling'));
+
+    const result = await api.call('PATCH', `/v1/subscriptions/${created.id}`, { token: teamA, body: { paused: true } });
+    const read = await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA });
+
+    expect(result.status).toBe(503);
+    expect(read.json).toMatchObject({ paused: false, pausedAt: null });
+  });
+
+  it('answers PATCH of another team’s subscription with 404, an empty PATCH with 400, and an email filter over SNS’s limits with 422', async () => {
+    const { json: created } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example' } });
+    const watchIds = Array.from({ length: 100 }, (_, i) => `w_${i}`);
+
+    const foreign = await api.call('PATCH', `/v1/subscriptions/${created.id}`, { token: teamB, body: { paused: true } });
+    const empty = await api.call('PATCH', `/v1/subscriptions/${created.id}`, { token: teamA, body: {} });
+    const tooWide = await api.call('PATCH', `/v1/subscriptions/${created.id}`, {
+      token: teamA,
+      body: { filter: { watchIds, resourceTypes: ['dataset', 'correction_session'], changes: ['status', 'grade'] } },
+    });
+
+    expect([foreign.status, empty.status, tooWide.status]).toEqual([404, 400, 422]);
+    expect(tooWide.json.errors[0].path).toBe('filter.watchIds');
+    expect(api.sns.commandCalls(SetSubscriptionAttributesCommand)).toHaveLength(0);
+    expect((await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA })).json.paused).toBe(false);
   });
 
   it('answers 422 naming filter.watchIds for an email filter over SNS’s limits, before anything reaches SNS or the table', async () => {

@@ -171,7 +171,7 @@ describe('SNS permissions, as SNS authorizes them', () => {
 
   it('grants the API exactly the email-subscription actions it uses, each on the change topic’s ARN', () => {
     const statements = statementsOf(template, 'WatchApiHandlerFunction').filter((s) => actionsOf([s]).some((a) => a.startsWith('sns:')));
-    expect(actionsOf(statements)).toEqual(['sns:GetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe']);
+    expect(actionsOf(statements)).toEqual(['sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:Subscribe', 'sns:Unsubscribe']);
     for (const statement of statements) expect(statement.Resource).toEqual(stack.resolve(stack.changes.topic.topicArn));
   });
 

@@ -97,6 +97,37 @@ describe('delivery inside the local runtime', () => {
     expect(delivered.data.changes).toEqual([{ field: 'grade', from: 'A', to: 'C' }]);
   });
 
+  it('follows PATCH: a new filter takes effect on the next event, a pause delivers nothing, a resume delivers new events only', async () => {
+    runtime = await start();
+    await runtime.pollOnce();
+    const token = (await readFile(join(dataDir, 'demo-team-token'), 'utf8')).trim();
+    const { id } = await subscribe(runtime, { channel: 'webhook', url: `${receiver.url}/hook`, filter: { statuses: ['failed'] } });
+    const patch = (body: unknown) =>
+      fetch(`${runtime!.apiUrl}/v1/subscriptions/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const step = async (status: string) => {
+      runtime!.simulator!.putDataset('ds_demo_1', { status });
+      await runtime!.pollOnce();
+    };
+
+    await step('running'); // filtered out: not failed
+    expect((await patch({ filter: { statuses: ['running', 'succeeded'] } })).status).toBe(200);
+    await step('succeeded'); // delivered: the new filter
+    await eventually(() => receiver.received[0]);
+    expect((await patch({ paused: true })).status).toBe(200);
+    await step('running'); // paused: nothing, and nothing kept
+    expect((await patch({ paused: false })).status).toBe(200);
+    await step('succeeded'); // delivered
+    await eventually(() => receiver.received[1]);
+    await runtime.close();
+    runtime = undefined;
+
+    const delivered = receiver.received.map((request) => (JSON.parse(request.body) as { data: { changes: Array<{ from: string; to: string }> } }).data.changes[0]);
+    expect(delivered).toEqual([
+      { field: 'status', from: 'running', to: 'succeeded' },
+      { field: 'status', from: 'running', to: 'succeeded' },
+    ]);
+  });
+
   it('keeps retrying a failed webhook after a restart', async () => {
     runtime = await start();
     await runtime.pollOnce();

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Subscription, SubscriptionStatus } from '../../domain/subscription';
 import { decodeCursor, encodeCursor, type Page } from './cursor';
@@ -87,6 +87,39 @@ export class SubscriptionStore {
         ExpressionAttributeValues: marshall({ ':status': status, ...Object.fromEntries(Object.entries(extra).map(([key, value]) => [`:${key}`, value])) }),
       }),
     );
+  }
+
+  /**
+   * Changes the filter, description or pause of a subscription the team
+   * has; returns it as stored now, or undefined when there is none. A null
+   * clears the field.
+   */
+  async update(team: string, id: string, changes: Partial<Pick<Subscription, 'filter' | 'description' | 'pausedAt'>>): Promise<Subscription | undefined> {
+    const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const sets = entries.filter(([key, value]) => value !== null || key === 'filter');
+    const removes = entries.filter(([key, value]) => value === null && key !== 'filter');
+    if (entries.length === 0) return this.get(team, id);
+    const expression = [
+      sets.length > 0 ? `SET ${sets.map(([key]) => `#${key} = :${key}`).join(', ')}` : '',
+      removes.length > 0 ? `REMOVE ${removes.map(([key]) => `#${key}`).join(', ')}` : '',
+    ].join(' ');
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(subscriptionKey(team, id)),
+          UpdateExpression: expression.trim(),
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([key]) => [`#${key}`, key])),
+          ...(sets.length > 0 ? { ExpressionAttributeValues: marshall(Object.fromEntries(sets.map(([key, value]) => [`:${key}`, value])), { removeUndefinedValues: true }) } : {}),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toSubscription(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   /** Deletes and returns the subscription, or undefined when the team has none by that id. */

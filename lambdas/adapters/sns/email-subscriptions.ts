@@ -1,5 +1,5 @@
-import { GetSubscriptionAttributesCommand, NotFoundException, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { snsFilterPolicy, type Subscription, type SubscriptionStatus } from '../../domain/subscription';
+import { GetSubscriptionAttributesCommand, NotFoundException, SetSubscriptionAttributesCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { currentSnsFilterPolicy, type Subscription, type SubscriptionStatus } from '../../domain/subscription';
 
 /** Email subscriptions: who sends the mail and how confirmation works. */
 export interface EmailSubscriptions {
@@ -7,6 +7,8 @@ export interface EmailSubscriptions {
   /** The current status of a pending subscription (the recipient may have confirmed). */
   refresh(subscription: Subscription): Promise<SubscriptionStatus>;
   unsubscribe(subscription: Subscription): Promise<void>;
+  /** Puts the subscription's current filter (or, paused, one that matches nothing) in place. */
+  updateFilter(subscription: Subscription): Promise<void>;
 }
 
 const PENDING = 'pending confirmation';
@@ -28,7 +30,7 @@ export class SnsEmailSubscriptions implements EmailSubscriptions {
         TopicArn: this.topicArn,
         Protocol: 'email',
         Endpoint: subscription.address,
-        Attributes: { FilterPolicy: JSON.stringify(snsFilterPolicy(subscription)), FilterPolicyScope: 'MessageAttributes' },
+        Attributes: { FilterPolicy: JSON.stringify(currentSnsFilterPolicy(subscription)), FilterPolicyScope: 'MessageAttributes' },
         ReturnSubscriptionArn: true,
       }),
     );
@@ -48,6 +50,17 @@ export class SnsEmailSubscriptions implements EmailSubscriptions {
     }
   }
 
+  async updateFilter(subscription: Subscription): Promise<void> {
+    if (!subscription.snsSubscriptionArn) throw new Error('this email subscription has no SNS subscription ARN to update');
+    await this.client.send(
+      new SetSubscriptionAttributesCommand({
+        SubscriptionArn: subscription.snsSubscriptionArn,
+        AttributeName: 'FilterPolicy',
+        AttributeValue: JSON.stringify(currentSnsFilterPolicy(subscription)),
+      }),
+    );
+  }
+
   async unsubscribe(subscription: Subscription): Promise<void> {
     if (!subscription.snsSubscriptionArn) return;
     try {
@@ -63,4 +76,6 @@ export const localEmailSubscriptions: EmailSubscriptions = {
   subscribe: async () => ({ status: 'active' }),
   refresh: async (subscription) => subscription.status,
   unsubscribe: async () => undefined,
+  // The in-process delivery reads the stored filter and pause on every event.
+  updateFilter: async () => undefined,
 };
