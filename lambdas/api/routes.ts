@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
 import { UPSTREAM_SETTINGS } from '../config';
+import { eventCatalog } from '../domain/event-catalog';
 import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
@@ -64,6 +65,15 @@ export const ROUTES: Route[] = [
     responses: { 200: ok('The OpenAPI document.') },
     // Resolved lazily to avoid a cycle: the document is generated from this table.
     handle: async () => json(200, (await import('./openapi')).openApiDocument()),
+  },
+  {
+    method: 'GET',
+    path: '/v1/event-types',
+    operationId: 'listEventTypes',
+    auth: 'none',
+    summary: 'Every event type a subscription can receive: what it means, its JSON Schema and an example',
+    responses: { 200: ok('The event catalog.', S.EventTypeCatalog) },
+    handle: async () => json(200, { items: eventCatalog() }),
   },
   {
     method: 'POST',

@@ -206,3 +206,17 @@ export const Problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+export const EventTypeCatalog = z
+  .object({
+    items: z.array(
+      z.object({
+        type: z.string().meta({ description: 'The CloudEvents `type`.' }),
+        filterName: z.string().nullable().meta({ description: 'The name subscription filters use in `eventTypes`; null for the test event.' }),
+        description: z.string(),
+        schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (draft 2020-12) of the whole CloudEvent.' }),
+        example: z.record(z.string(), z.unknown()).meta({ description: 'An example event, built by the code that builds real ones.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'EventTypeCatalog' });

@@ -109,6 +109,7 @@ export class WatchApi extends Construct {
     });
     this.api.addRoutes({ path: '/healthz', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/v1/openapi.json', methods: [HttpMethod.GET], integration });
+    this.api.addRoutes({ path: '/v1/event-types', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
     this.stage = stage;
     this.url = `https://${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/`;

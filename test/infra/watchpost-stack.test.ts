@@ -149,6 +149,7 @@ describe('watch API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /{proxy+}', AuthorizationType: 'CUSTOM' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /healthz', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/event-types', AuthorizationType: 'NONE' });
   });
 
   it('lets the authorizer only read items and the admin token', () => {

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { EVENT_SCHEMAS } from './event-schema';
+import { buildWatchEvent, EVENT_TYPES, type EventType, type WatchEvent } from './events';
+import type { Snapshot } from './snapshot';
+
+/**
+ * `GET /v1/event-types`: every event type a subscription can receive, with
+ * what it means, its JSON Schema (generated from the zod schema deliveries
+ * are validated with) and an example built by the same code that builds real
+ * events, so the catalog cannot drift from what is sent.
+ */
+export interface EventTypeEntry {
+  type: EventType;
+  /** As subscription filters name it (`eventTypes`); absent for the test event, which no filter selects. */
+  filterName: string | null;
+  description: string;
+  schema: Record<string, unknown>;
+  example: WatchEvent;
+}
+
+const EXAMPLE_TIME = new Date('2026-11-24T09:30:00Z');
+const WATCH = { watchId: 'w_4f1c2a9e0b7d43a1c5e6f708', team: 'ml-platform', label: 'nightly eval', resource: { type: 'dataset' as const, datasetId: 'ds_42' } };
+
+function snapshot(fields: Partial<Snapshot>): Snapshot {
+  return {
+    status: 'running',
+    grade: null,
+    score: null,
+    progressPercent: 50,
+    details: { name: 'Support tickets Q4', runId: 'run_ds_42_1', rowCount: 1200, updatedAt: '2026-11-24T09:29:41Z', errorMessage: null },
+    ...fields,
+  };
+}
+
+function example(type: EventType): WatchEvent {
+  const running = snapshot({});
+  const base = { watch: WATCH, version: 7, time: EXAMPLE_TIME, type };
+  switch (type) {
+    case EVENT_TYPES.changed:
+      return buildWatchEvent({
+        ...base,
+        changes: [
+          { field: 'status', from: 'running', to: 'succeeded' },
+          { field: 'grade', from: null, to: 'B' },
+        ],
+        previous: running,
+        current: snapshot({ status: 'succeeded', grade: 'B', score: 0.81, progressPercent: null }),
+      });
+    case EVENT_TYPES.gone:
+      return buildWatchEvent({ ...base, changes: [], previous: running, current: null });
+    case EVENT_TYPES.failing:
+      return buildWatchEvent({
+        ...base,
+        changes: [],
+        previous: running,
+        current: running,
+        failure: { kind: 'unavailable', message: 'datasets/ds_42: upstream answered 503', consecutiveFailures: 5 },
+      });
+    case EVENT_TYPES.recovered:
+      return buildWatchEvent({ ...base, changes: [], previous: running, current: running });
+    default:
+      return buildWatchEvent({ ...base, changes: [], previous: null, current: running });
+  }
+}
+
+let catalog: EventTypeEntry[] | undefined;
+
+export function eventCatalog(): EventTypeEntry[] {
+  catalog ??= (Object.entries(EVENT_SCHEMAS) as Array<[EventType, (typeof EVENT_SCHEMAS)[EventType]]>).map(([type, schema]) => ({
+    type,
+    filterName: type === EVENT_TYPES.test ? null : type.replace(/^io\.watchpost\./, ''),
+    description: schema.description ?? '',
+    schema: z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>,
+    example: example(type),
+  }));
+  return catalog;
+}
