@@ -412,6 +412,36 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'POST',
+    path: '/v1/subscriptions/{id}/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    auth: 'team',
+    summary: 'Give a webhook subscription a new signing secret; the old one keeps signing for a grace period',
+    body: S.RotateSecretBody,
+    bodyOptional: true,
+    responses: {
+      200: ok('The new `whsec_` secret, this once, and until when the old one still signs.', S.RotatedSecretView),
+      404: ok('The team has no such subscription.'),
+      409: ok('Another rotation of this subscription finished first; rotate again.'),
+      422: ok('Only webhook subscriptions have a signing secret.'),
+    },
+    handle: async ({ deps, team, params, body }) => {
+      const { graceSeconds } = S.RotateSecretBody.parse(body ?? {});
+      const subscription = await ownSubscription(deps, team, params.id);
+      if (subscription.channel !== 'webhook' || !subscription.secret) {
+        throw problems.unprocessable('channel', 'Only webhook subscriptions have a signing secret.');
+      }
+      // The plaintext is answered this once and never logged; only its sealed form is stored.
+      const secret = newWebhookSecret();
+      const sealed = await deps.secrets.seal(secret, secretContext(subscription));
+      const previousSecretExpiresAt = new Date(deps.now().getTime() + graceSeconds * 1000).toISOString();
+      if (!(await deps.subscriptions.rotateSecret(team, subscription.id, subscription.secret, { secret: sealed, previousSecretExpiresAt }))) {
+        throw problems.conflict('Another rotation of this subscription finished first; rotate again to get a secret you hold.');
+      }
+      return json(200, { secret, previousSecretExpiresAt });
+    },
+  },
+  {
+    method: 'POST',
     path: '/v1/subscriptions/{id}/redeliver',
     operationId: 'redeliverEvent',
     auth: 'team',

@@ -172,6 +172,11 @@ export const SubscriptionView = z
     description: z.string().nullable(),
     paused: z.boolean(),
     pausedAt: z.string().nullable().meta({ description: 'When it was paused; null when it is not.' }),
+    previousSecretExpiresAt: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'Webhooks after a secret rotation: until then the old secret signs too (a past time: it no longer does); null before any rotation.' }),
     createdAt: z.string(),
     secret: z.string().optional().meta({ description: 'Webhook signing secret (`whsec_…`): present only in the creation response.' }),
     delivery: z
@@ -220,3 +225,22 @@ export const EventTypeCatalog = z
     ),
   })
   .meta({ id: 'EventTypeCatalog' });
+
+export const RotateSecretBody = z
+  .strictObject({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(86_400)
+      .meta({ description: 'How long the old secret keeps signing beside the new one: 0 to 604800 (7 days); default 86400.' }),
+  })
+  .meta({ id: 'RotateSecret' });
+
+export const RotatedSecretView = z
+  .object({
+    secret: z.string().meta({ description: 'The new `whsec_` signing secret: shown this once.' }),
+    previousSecretExpiresAt: z.string().meta({ description: 'Until then deliveries carry a signature with the old secret too.' }),
+  })
+  .meta({ id: 'RotatedSecret' });

@@ -30,6 +30,7 @@ export function subscriptionView(subscription: Subscription) {
     description: subscription.description ?? null,
     paused: Boolean(subscription.pausedAt),
     pausedAt: subscription.pausedAt ?? null,
+    ...(subscription.channel === 'webhook' ? { previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? null } : {}),
     createdAt: subscription.createdAt,
   };
 }

@@ -225,8 +225,12 @@ export class DeliveryService {
       if (subscription.channel === 'webhook') {
         const body = JSON.stringify(event);
         if (!subscription.secret) return { ok: false, statusCode: null, latencyMs: 0, error: 'this webhook subscription has no signing secret' };
-        const secret = await deps.secrets.open(subscription.secret, secretContext(subscription));
-        result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(secret, event.id, deps.now(), body) });
+        const secrets = [await deps.secrets.open(subscription.secret, secretContext(subscription))];
+        // During a rotation's grace period the previous secret signs too: receivers switch when they are ready.
+        if (subscription.previousSecret && subscription.previousSecretExpiresAt && Date.parse(subscription.previousSecretExpiresAt) > deps.now().getTime()) {
+          secrets.push(await deps.secrets.open(subscription.previousSecret, secretContext(subscription)));
+        }
+        result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(secrets, event.id, deps.now(), body) });
       } else if (subscription.channel === 'slack') {
         result = await deps.post(subscription.url ?? '', JSON.stringify(slackMessage(event, deps.links)), { 'content-type': 'application/json' });
       } else {
@@ -257,11 +261,15 @@ function pick(outcome: AttemptOutcome): Pick<AttemptLog, 'statusCode' | 'latency
   return { statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error };
 }
 
-/** Standard Webhooks headers: the id receivers deduplicate on, and the signature over id.timestamp.body. */
-export function signatureHeaders(secret: string, eventId: string, now: Date, body: string): Record<string, string> {
+/**
+ * Standard Webhooks headers: the id receivers deduplicate on, and the
+ * signature over id.timestamp.body, once per secret, space-separated (the
+ * spec allows several, so a receiver with either secret verifies).
+ */
+export function signatureHeaders(secrets: string | readonly string[], eventId: string, now: Date, body: string): Record<string, string> {
   return {
     'webhook-id': eventId,
     'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(eventId, now, body),
+    'webhook-signature': [secrets].flat().map((secret) => new Webhook(secret).sign(eventId, now, body)).join(' '),
   };
 }

@@ -68,6 +68,13 @@ export interface Subscription {
    * once at creation and otherwise exists only in memory while signing.
    */
   secret?: string | undefined;
+  /**
+   * After a rotation, the previous secret (sealed) keeps signing deliveries
+   * beside the new one until `previousSecretExpiresAt`, so receivers can
+   * switch without losing a message.
+   */
+  previousSecret?: string | null | undefined;
+  previousSecretExpiresAt?: string | null | undefined;
   /** SNS subscription ARN of an email subscription. */
   snsSubscriptionArn?: string | undefined;
   /** Delivery counters, kept by the delivery store. */

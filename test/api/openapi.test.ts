@@ -32,7 +32,7 @@ describe('the OpenAPI document', () => {
     const ids = ROUTES.map((r) => r.operationId);
 
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(get|list|create|update|delete|send|redeliver)[A-Z][A-Za-z]+$/);
+    for (const id of ids) expect(id).toMatch(/^(get|list|create|update|delete|send|redeliver|rotate)[A-Z][A-Za-z]+$/);
     expect((openApiDocument().paths?.['/v1/watches'] as { post: { operationId: string } }).post.operationId).toBe('createWatch');
   });
 

@@ -432,6 +432,28 @@ describe('subscriptions', () => {
     expect((await api.call('GET', `/v1/subscriptions/${created.id}`, { token: teamA })).json.paused).toBe(false);
   });
 
+  it('rotates a webhook secret only for its own team, only for webhooks, within 7 days of grace, and never loses a secret to a concurrent rotation', async () => {
+    const { json: hook } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'webhook', url: 'https://hooks.example.com/x' } });
+    const { json: mail } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'email', address: 'oncall@corp.example' } });
+
+    const foreign = await api.call('POST', `/v1/subscriptions/${hook.id}/rotate-secret`, { token: teamB });
+    const email = await api.call('POST', `/v1/subscriptions/${mail.id}/rotate-secret`, { token: teamA });
+    const tooLong = await api.call('POST', `/v1/subscriptions/${hook.id}/rotate-secret`, { token: teamA, body: { graceSeconds: 8 * 86_400 } });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => api.call('POST', `/v1/subscriptions/${hook.id}/rotate-secret`, { token: teamA })));
+
+    expect([foreign.status, email.status, tooLong.status]).toEqual([404, 422, 400]);
+    expect(tooLong.json.errors[0].path).toBe('graceSeconds');
+    const won = burst.filter((r) => r.status === 200);
+    expect(won.length).toBeGreaterThanOrEqual(1);
+    expect(burst.filter((r) => r.status !== 200).every((r) => r.status === 409)).toBe(true);
+    // The secret that signs now is one a winner was shown, and the one it replaced was shown to a winner (or at creation).
+    const stored = await api.deps.subscriptions.get('team-a', hook.id);
+    const context = { team: 'team-a', subscription: hook.id };
+    const shown = [hook.secret, ...won.map((r) => r.json.secret)];
+    expect(won.map((r) => r.json.secret)).toContain(await api.deps.secrets.open(stored!.secret!, context));
+    expect(shown).toContain(await api.deps.secrets.open(stored!.previousSecret!, context));
+  });
+
   it('answers 422 naming filter.watchIds for an email filter over SNS’s limits, before anything reaches SNS or the table', async () => {
     const watchIds = Array.from({ length: 100 }, (_, i) => `w_${i}`);
 

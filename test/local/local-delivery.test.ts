@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalRuntime } from '../../lambdas/local/runtime';
 import { eventually, startTestRuntime } from '../support/local-runtime';
 import { startReceiver, type Receiver } from '../support/receiver';
@@ -126,6 +126,57 @@ describe('delivery inside the local runtime', () => {
       { field: 'status', from: 'running', to: 'succeeded' },
       { field: 'status', from: 'running', to: 'succeeded' },
     ]);
+  });
+
+  it('rotates a webhook secret: both secrets verify during the grace period, only the new one after; the new one is shown once and never logged', async () => {
+    let clock = Date.parse('2026-11-24T09:00:00Z');
+    const now = () => new Date(clock);
+    const started = await startTestRuntime({ dataDir, env: { WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: '1' }, now });
+    runtime = started.runtime;
+    await runtime.pollOnce();
+    const token = (await readFile(join(dataDir, 'demo-team-token'), 'utf8')).trim();
+    const { id, secret: oldSecret } = await subscribe(runtime, { channel: 'webhook', url: `${receiver.url}/hook` });
+    const rotation = await fetch(`${runtime.apiUrl}/v1/subscriptions/${id}/rotate-secret`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ graceSeconds: 3600 }),
+    });
+    const rotationText = await rotation.text();
+    const { secret: newSecret, previousSecretExpiresAt } = JSON.parse(rotationText) as { secret: string; previousSecretExpiresAt: string };
+    const view = await (await fetch(`${runtime.apiUrl}/v1/subscriptions/${id}`, { headers: { authorization: `Bearer ${token}` } })).text();
+    // Verified as a receiver whose clock agrees with the sender's (the injected one).
+    const verifies = (secret: string | undefined, index: number) => {
+      const request = receiver.received[index]!;
+      const receiverClock = vi.spyOn(Date, 'now').mockReturnValue(Number(request.headers['webhook-timestamp']) * 1000);
+      try {
+        new Webhook(secret ?? '').verify(request.body, request.headers as Record<string, string>);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        receiverClock.mockRestore();
+      }
+    };
+
+    runtime.simulator?.advance('datasets/ds_demo_1');
+    await runtime.pollOnce();
+    await eventually(() => receiver.received[0]);
+    clock += 2 * 3600_000; // past the grace period
+    runtime.simulator?.putDataset('ds_demo_1', { status: 'failed' });
+    await runtime.pollOnce();
+    await eventually(() => receiver.received[1]);
+
+    expect(rotation.status).toBe(200);
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(oldSecret);
+    expect(previousSecretExpiresAt).toBe('2026-11-24T10:00:00.000Z');
+    expect(String(receiver.received[0]!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect([verifies(oldSecret, 0), verifies(newSecret, 0)]).toEqual([true, true]);
+    expect(String(receiver.received[1]!.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect([verifies(oldSecret, 1), verifies(newSecret, 1)]).toEqual([false, true]);
+    expect(view).not.toContain(newSecret);
+    const logged = JSON.stringify(started.logger?.entries ?? []) + (await readFile(join(dataDir, 'events.jsonl'), 'utf8'));
+    expect(logged).not.toContain(newSecret.slice(6));
   });
 
   it('keeps retrying a failed webhook after a restart', async () => {

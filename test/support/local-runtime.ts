@@ -12,6 +12,7 @@ import { captureLogger } from './logger';
  */
 export async function startTestRuntime(options: { dataDir?: string; env?: Record<string, string>; now?: () => Date; print?: (line: string) => void } = {}) {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'watchpost-')));
+  const logger = captureLogger();
   const runtime: LocalRuntime = await startLocalRuntime({
     env: loadEnv({
       WATCHPOST_DATA_DIR: dataDir,
@@ -21,11 +22,11 @@ export async function startTestRuntime(options: { dataDir?: string; env?: Record
       WATCHPOST_SIMULATOR_STEP_SECONDS: '0',
       ...options.env,
     }),
-    logger: captureLogger(),
+    logger,
     print: options.print ?? (() => undefined),
     ...(options.now ? { now: options.now } : {}),
   });
-  return { runtime, dataDir, removeDataDir: () => rm(dataDir, { recursive: true, force: true }) };
+  return { runtime, dataDir, logger, removeDataDir: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
 /** Polls `probe` until it returns a value (or the deadline passes). */

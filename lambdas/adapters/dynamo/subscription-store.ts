@@ -122,6 +122,31 @@ export class SubscriptionStore {
     }
   }
 
+  /**
+   * Replaces the signing secret, keeping the one it replaces as the previous
+   * secret until `previousSecretExpiresAt`; conditional on the secret still
+   * being `expected`, so two rotations at once cannot lose a secret that was
+   * already shown to someone. False when another rotation (or a delete) came first.
+   */
+  async rotateSecret(team: string, id: string, expected: string, next: { secret: string; previousSecretExpiresAt: string }): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(subscriptionKey(team, id)),
+          UpdateExpression: 'SET #secret = :secret, #previous = :expected, #expires = :expires',
+          ConditionExpression: '#secret = :expected',
+          ExpressionAttributeNames: { '#secret': 'secret', '#previous': 'previousSecret', '#expires': 'previousSecretExpiresAt' },
+          ExpressionAttributeValues: marshall({ ':secret': next.secret, ':expected': expected, ':expires': next.previousSecretExpiresAt }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Deletes and returns the subscription, or undefined when the team has none by that id. */
   async delete(team: string, id: string): Promise<Subscription | undefined> {
     const result = await this.client.send(
