@@ -13,11 +13,14 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 interface CompiledRoute {
   route: Route;
   pattern: RegExp;
+  /** The path's parameters in order, e.g. `id`, `tokenId`. */
+  names: string[];
 }
 
 const COMPILED: CompiledRoute[] = ROUTES.map((route) => ({
   route,
-  pattern: new RegExp(`^${route.path.replace('{id}', '([^/]+)')}$`),
+  pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
+  names: [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
 }));
 
 /**
@@ -39,15 +42,19 @@ export async function handleApiRequest(deps: ApiDeps, request: ApiRequest): Prom
 
 async function dispatch(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse> {
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
-  const matches = COMPILED.map(({ route, pattern }) => ({ route, match: pattern.exec(path) })).filter((m) => m.match);
+  const matches = COMPILED.map(({ route, pattern, names }) => ({ route, names, match: pattern.exec(path) })).filter((m) => m.match);
   if (matches.length === 0) throw problems.notFound('route');
   const chosen = matches.find((m) => m.route.method === request.method.toUpperCase());
   if (!chosen) throw problems.methodNotAllowed([...new Set(matches.map((m) => m.route.method))]);
-  const { route, match } = chosen;
+  const { route, match, names } = chosen;
 
-  const id = match?.[1] !== undefined ? safeDecode(match[1]) : undefined;
-  // Ids are ours; anything not shaped like one cannot exist.
-  if (id !== undefined && !ID_PATTERN.test(id)) throw problems.notFound(route.path.includes('subscriptions') ? 'subscription' : 'watch');
+  const params: Record<string, string> = {};
+  for (const [index, name] of names.entries()) {
+    const value = safeDecode(match?.[index + 1] ?? '');
+    // Ids are ours; anything not shaped like one cannot exist.
+    if (!ID_PATTERN.test(value)) throw problems.notFound(route.path.includes('tokens') ? 'token' : route.path.includes('subscriptions') ? 'subscription' : route.path.includes('teams') ? 'team' : 'watch');
+    params[name] = value;
+  }
 
   if (request.body !== undefined && Buffer.byteLength(request.body, 'utf8') > MAX_BODY_BYTES) throw problems.tooLarge(MAX_BODY_BYTES);
   const team = await authenticate(deps, route, request);
@@ -55,7 +62,7 @@ async function dispatch(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse
   const bodyGiven = request.body !== undefined && request.body.trim() !== '';
   const body = route.body && (bodyGiven || !route.bodyOptional) ? parseBody(route.body, request) : undefined;
   const query = route.query ? validate(route.query, request.query, 'query') : {};
-  return route.handle({ deps, team, params: id !== undefined ? { id } : {}, body, query: query as Record<string, unknown> });
+  return route.handle({ deps, team, params, body, query: query as Record<string, unknown> });
 }
 
 async function authenticate(deps: ApiDeps, route: Route, request: ApiRequest): Promise<string> {

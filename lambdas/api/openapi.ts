@@ -3,7 +3,7 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 import { ROUTES } from './routes';
 import { z } from 'zod';
 import { EVENT_SCHEMAS } from '../domain/event-schema';
-import { IdPath, Problem } from './schemas';
+import { IdAndTokenPath, IdPath, Problem } from './schemas';
 
 let cached: ReturnType<typeof createDocument> | undefined;
 
@@ -62,8 +62,8 @@ function build(): ReturnType<typeof createDocument> {
       summary: route.summary,
       responses,
       ...(route.auth === 'team' ? { security: [{ teamToken: [] }] } : route.auth === 'admin' ? { security: [{ adminToken: [] }] } : { security: [] }),
-      ...(route.path.includes('{id}') || route.query
-        ? { requestParams: { ...(route.path.includes('{id}') ? { path: IdPath } : {}), ...(route.query ? { query: route.query } : {}) } }
+      ...(route.path.includes('{') || route.query
+        ? { requestParams: { ...(route.path.includes('{') ? { path: route.path.includes('{tokenId}') ? IdAndTokenPath : IdPath } : {}), ...(route.query ? { query: route.query } : {}) } }
         : {}),
       ...(route.body ? { requestBody: { required: !route.bodyOptional, content: { 'application/json': { schema: route.body } } } } : {}),
     };

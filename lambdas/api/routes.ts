@@ -18,7 +18,7 @@ export interface RouteContext {
   deps: ApiDeps;
   /** The authenticated team (empty for public and admin routes). */
   team: string;
-  params: { id?: string };
+  params: { id?: string; tokenId?: string };
   body: unknown;
   query: Record<string, unknown>;
 }
@@ -88,13 +88,92 @@ export const ROUTES: Route[] = [
       const token = newTeamToken();
       const team = { id: name, name, createdAt: deps.now().toISOString() };
       try {
-        await deps.teams.createTeam(team, sha256Hex(token));
+        await deps.teams.createTeam(team, sha256Hex(token), { id: newId('tok'), expiresAt: null });
       } catch (error) {
         if (error instanceof TeamExistsError) throw problems.conflict(error.message);
         throw error;
       }
       deps.logger.info('team created', { team: team.id });
       return json(201, { team, token });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/admin/teams',
+    operationId: 'listTeams',
+    auth: 'admin',
+    summary: 'Every team (operators only)',
+    responses: { 200: ok('The teams.', S.TeamList) },
+    handle: async ({ deps }) => json(200, { items: await deps.teams.listTeams() }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/admin/teams/{id}/tokens',
+    operationId: 'createTeamToken',
+    auth: 'admin',
+    summary: 'Give a team another token (operators only), e.g. to replace a lost one',
+    body: S.CreateTokenBody,
+    responses: { 201: ok('The token, shown this once.', S.TokenCreated), 404: ok('No such team.') },
+    handle: async ({ deps, params, body }) => {
+      if (!params.id || !(await deps.teams.getTeam(params.id))) throw problems.notFound('team');
+      return json(201, await createToken(deps, params.id, body as z.infer<typeof S.CreateTokenBody>));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/admin/teams/{id}/tokens',
+    operationId: 'listTeamTokens',
+    auth: 'admin',
+    summary: 'A team’s tokens, never the tokens themselves (operators only)',
+    responses: { 200: ok('The tokens.', S.TokenList), 404: ok('No such team.') },
+    handle: async ({ deps, params }) => {
+      if (!params.id || !(await deps.teams.getTeam(params.id))) throw problems.notFound('team');
+      return json(200, { items: await deps.teams.listTokens(params.id) });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/admin/teams/{id}/tokens/{tokenId}',
+    operationId: 'deleteTeamToken',
+    auth: 'admin',
+    summary: 'Revoke one of a team’s tokens (operators only)',
+    responses: { 204: ok('Revoked: it stops working within 60 s everywhere.'), 404: ok('No such team or token.') },
+    handle: async ({ deps, params }) => {
+      if (!params.id || !params.tokenId || !(await deps.teams.revokeToken(params.id, params.tokenId))) throw problems.notFound('token');
+      deps.logger.info('token revoked by an operator', { team: params.id, tokenId: params.tokenId });
+      return noContent();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/tokens',
+    operationId: 'createToken',
+    auth: 'team',
+    summary: 'Create another token for this team (to rotate: create the new one, switch, then revoke the old)',
+    body: S.CreateTokenBody,
+    responses: { 201: ok('The token, shown this once.', S.TokenCreated) },
+    handle: async ({ deps, team, body }) => json(201, await createToken(deps, team, body as z.infer<typeof S.CreateTokenBody>)),
+  },
+  {
+    method: 'GET',
+    path: '/v1/tokens',
+    operationId: 'listTokens',
+    auth: 'team',
+    summary: 'This team’s tokens, never the tokens themselves',
+    responses: { 200: ok('The tokens.', S.TokenList) },
+    handle: async ({ deps, team }) => json(200, { items: await deps.teams.listTokens(team) }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/tokens/{id}',
+    operationId: 'deleteToken',
+    auth: 'team',
+    summary: 'Revoke one of this team’s tokens',
+    responses: { 204: ok('Revoked: it stops working within 60 s everywhere.'), 404: ok('The team has no such token.') },
+    handle: async ({ deps, team, params }) => {
+      if (!params.id || !(await deps.teams.revokeToken(team, params.id))) throw problems.notFound('token');
+      deps.logger.info('token revoked', { team, tokenId: params.id });
+      return noContent();
     },
   },
   {
@@ -456,6 +535,22 @@ export const ROUTES: Route[] = [
     },
   },
 ];
+
+/** A new token for a team: 256 random bits, shown once, stored only as its hash. */
+async function createToken(deps: ApiDeps, team: string, input: z.infer<typeof S.CreateTokenBody>) {
+  const token = newTeamToken();
+  const now = deps.now();
+  const info = {
+    id: newId('tok'),
+    name: input.name,
+    createdAt: now.toISOString(),
+    expiresAt: input.expiresInDays === undefined ? null : new Date(now.getTime() + input.expiresInDays * 86_400_000).toISOString(),
+    lastUsedAt: null,
+  };
+  await deps.teams.addToken(team, sha256Hex(token), info);
+  deps.logger.info('token created', { team, tokenId: info.id, name: info.name });
+  return { ...info, token };
+}
 
 async function ownSubscription(deps: ApiDeps, team: string, id: string | undefined) {
   const subscription = id ? await deps.subscriptions.get(team, id) : undefined;

@@ -49,6 +49,7 @@ export const ListQuery = z.strictObject({
 });
 
 export const IdPath = z.object({ id: z.string().min(1).max(64) });
+export const IdAndTokenPath = z.object({ id: z.string().min(1).max(64), tokenId: z.string().min(1).max(64) });
 
 const SubscriptionFilter = z
   .strictObject({
@@ -244,3 +245,29 @@ export const RotatedSecretView = z
     previousSecretExpiresAt: z.string().meta({ description: 'Until then deliveries carry a signature with the old secret too.' }),
   })
   .meta({ id: 'RotatedSecret' });
+
+export const CreateTokenBody = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[\w .:-]+$/, 'letters, digits, spaces and . _ : - only')
+      .meta({ description: 'What the token is for, e.g. "ci" or "rotation 2026-11".' }),
+    expiresInDays: z.number().int().min(1).max(3650).optional().meta({ description: 'After this many days the token stops working; none: it does not expire.' }),
+  })
+  .meta({ id: 'CreateToken' });
+
+export const TokenView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().meta({ description: 'Recorded at most once an hour.' }),
+  })
+  .meta({ id: 'Token' });
+
+export const TokenCreated = TokenView.extend({ token: z.string().meta({ description: 'The token (`wpt_…`): shown this once, stored only as a hash.' }) }).meta({ id: 'TokenCreated' });
+export const TokenList = z.object({ items: z.array(TokenView) }).meta({ id: 'TokenList' });
+export const TeamList = z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), createdAt: z.string() })) }).meta({ id: 'TeamList' });

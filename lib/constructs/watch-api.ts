@@ -105,7 +105,8 @@ export class WatchApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer('TeamToken', this.authorizer, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      resultsCacheTtl: Duration.minutes(5),
+      // A revoked or expired token stops working within a minute, not five.
+      resultsCacheTtl: Duration.seconds(60),
     });
     this.api.addRoutes({ path: '/healthz', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/v1/openapi.json', methods: [HttpMethod.GET], integration });

@@ -139,13 +139,16 @@ describe('watch API', () => {
     });
   });
 
-  it('guards every route but health and the OpenAPI document with the cached team-token authorizer', () => {
+  it('guards every route but health, the OpenAPI document and the event catalog with the team-token authorizer, cached at most 60 s so a revoked token stops within a minute', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       EnableSimpleResponses: true,
-      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerResultTtlInSeconds: 60,
       IdentitySource: ['$request.header.Authorization'],
     });
+    for (const authorizer of Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'))) {
+      expect((authorizer as { Properties: { AuthorizerResultTtlInSeconds: number } }).Properties.AuthorizerResultTtlInSeconds).toBeLessThanOrEqual(60);
+    }
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /{proxy+}', AuthorizationType: 'CUSTOM' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /healthz', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json', AuthorizationType: 'NONE' });
