@@ -69,7 +69,7 @@ export function newSweepIndex(): SweepIndex {
 /** SNS PublishBatch takes at most ten messages. */
 const PUBLISH_BATCH = 10;
 
-function emptySummary(): PollSummary {
+export function emptySummary(): PollSummary {
   return {
     watches: 0,
     unchanged: 0,

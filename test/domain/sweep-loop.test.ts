@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../../lambdas/domain/events';
-import type { PollDeps, PollSummary } from '../../lambdas/domain/poll-watches';
+import { emptySummary, type PollDeps, type PollSummary } from '../../lambdas/domain/poll-watches';
 import type { PollStore, SweepStateStore } from '../../lambdas/domain/ports';
 import { EMPTY_SWEEP_STATE } from '../../lambdas/domain/sweep-plan';
 import { mergeSummaries, sweepInvocation } from '../../lambdas/domain/sweep-loop';
@@ -79,23 +79,7 @@ describe('sweepInvocation', () => {
 });
 
 describe('mergeSummaries', () => {
-  const summary = (fields: Partial<PollSummary>): PollSummary => ({
-    watches: 0,
-    unchanged: 0,
-    baselines: 0,
-    changed: 0,
-    failed: 0,
-    gone: 0,
-    conflicts: 0,
-    eventsPublished: 0,
-    eventsPending: 0,
-    failuresByKind: {},
-    cutOff: false,
-    requests: { get: 0, projectList: 0, datasetList: 0 },
-    sweptUnchanged: 0,
-    listFallbacks: 0,
-    ...fields,
-  });
+  const summary = (fields: Partial<PollSummary>): PollSummary => ({ ...emptySummary(), ...fields });
 
   it('adds every count, merges failures by kind, and is cut off if any sweep was', () => {
     const merged = mergeSummaries([
