@@ -63,15 +63,13 @@ function example(type: EventType): WatchEvent {
   }
 }
 
-let catalog: EventTypeEntry[] | undefined;
-
+/** Built on each request (a few milliseconds; the route is rarely called), so it always says what the code says. */
 export function eventCatalog(): EventTypeEntry[] {
-  catalog ??= (Object.entries(EVENT_SCHEMAS) as Array<[EventType, (typeof EVENT_SCHEMAS)[EventType]]>).map(([type, schema]) => ({
+  return (Object.entries(EVENT_SCHEMAS) as Array<[EventType, (typeof EVENT_SCHEMAS)[EventType]]>).map(([type, schema]) => ({
     type,
     filterName: type === EVENT_TYPES.test ? null : type.replace(/^io\.watchpost\./, ''),
     description: schema.description ?? '',
     schema: z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>,
     example: example(type),
   }));
-  return catalog;
 }

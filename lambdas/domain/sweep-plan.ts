@@ -83,13 +83,14 @@ export function fullRefreshDue(watchId: string, lastSweepAt: string | null, now:
   const previous = Date.parse(lastSweepAt);
   const current = now.getTime();
   if (!(current - previous < periodMs)) return true;
-  const phase = phaseOf(watchId, periodMs);
+  const phase = refreshPhaseMs(watchId, periodMs);
   // The latest phase point at or before now; due if it falls after the last sweep.
   const latestPoint = current - ((((current - phase) % periodMs) + periodMs) % periodMs);
   return latestPoint > previous;
 }
 
-function phaseOf(watchId: string, periodMs: number): number {
+/** Where in each period a watch's full refresh falls (ms after a multiple of the period since the epoch). */
+export function refreshPhaseMs(watchId: string, periodMs: number): number {
   const digest = createHash('sha256').update(watchId).digest();
   return digest.readUInt32BE(0) % periodMs;
 }

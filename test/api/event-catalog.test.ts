@@ -49,6 +49,17 @@ describe('GET /v1/event-types', () => {
     const ajv = new Ajv2020({ strict: false });
 
     expect(items.map((item) => item.filterName).filter((name) => name !== null).sort()).toEqual([...FILTERABLE_EVENT_TYPES].sort());
+    for (const item of items) expect(item.filterName).toBe(item.type === EVENT_TYPES.test ? null : item.type.replace('io.watchpost.', ''));
+    const example = (type: string) => items.find((item) => item.type === type)!.example as { subject: string; data: { changes: unknown[]; current: unknown; failure?: { kind: string } } };
+    expect(example(EVENT_TYPES.changed).data.changes).toEqual([
+      { field: 'status', from: 'running', to: 'succeeded' },
+      { field: 'grade', from: null, to: 'B' },
+    ]);
+    expect(example(EVENT_TYPES.gone).data.current).toBeNull();
+    expect(example(EVENT_TYPES.failing).data.failure?.kind).toBe('unavailable');
+    expect(example(EVENT_TYPES.recovered).data.changes).toEqual([]);
+    expect(example(EVENT_TYPES.changed).subject).toBe('datasets/ds_42');
+    for (const item of items) expect(item.description).toBe(EVENT_SCHEMAS[item.type as keyof typeof EVENT_SCHEMAS].description);
     const changed = items.find((item) => item.type === EVENT_TYPES.changed);
     const gone = items.find((item) => item.type === EVENT_TYPES.gone);
     expect(ajv.compile(changed!.schema)(gone!.example)).toBe(false);

@@ -78,6 +78,36 @@ describe('sweepInvocation', () => {
   });
 });
 
+describe('sweepInvocation at its boundaries', () => {
+  async function slots(options: { sweepSeconds: number; until: number; tookMs?: number }) {
+    let now = 0;
+    const starts: number[] = [];
+    await sweepInvocation(emptyDeps(() => undefined), {
+      startedAt: 0,
+      sweepSeconds: options.sweepSeconds,
+      until: options.until,
+      clock: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+      beforeSweep: (at) => {
+        starts.push(at.getTime());
+        if (at.getTime() === 0) now += options.tookMs ?? 0;
+      },
+    });
+    return starts;
+  }
+
+  it('keeps the next slot when a sweep ends exactly at it', async () => {
+    expect(await slots({ sweepSeconds: 10, until: 30_000, tookMs: 10_000 })).toEqual([0, 10_000, 20_000]);
+  });
+
+  it('runs a slot whose deadline falls exactly at the end of the invocation', async () => {
+    // The slot at 45 s stops at 57 s.
+    expect(await slots({ sweepSeconds: 15, until: 57_000 })).toEqual([0, 15_000, 30_000, 45_000]);
+  });
+});
+
 describe('mergeSummaries', () => {
   const summary = (fields: Partial<PollSummary>): PollSummary => ({ ...emptySummary(), ...fields });
 

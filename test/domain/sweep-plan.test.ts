@@ -7,6 +7,7 @@ import {
   fullRefreshDue,
   nextHighWaterMark,
   planTick,
+  refreshPhaseMs,
   sweepFloor,
   type SweepState,
 } from '../../lambdas/domain/sweep-plan';
@@ -83,6 +84,14 @@ describe('fullRefreshDue', () => {
     }
   });
 
+  it('counts a phase point that fell exactly on the last sweep as done, not due again', () => {
+    const periodMs = 3600_000;
+    const phasePoint = Date.parse('2026-11-24T00:00:00Z') + refreshPhaseMs('w_1', periodMs);
+
+    expect(fullRefreshDue('w_1', new Date(phasePoint - 1).toISOString(), new Date(phasePoint), 3600)).toBe(true);
+    expect(fullRefreshDue('w_1', new Date(phasePoint).toISOString(), new Date(phasePoint + 60_000), 3600)).toBe(false);
+  });
+
   it('refreshes everything after a first sweep or a gap of a whole period, and nothing twice in one instant', () => {
     expect(fullRefreshDue('w_1', null, NOW, 3600)).toBe(true);
     expect(fullRefreshDue('w_1', new Date(NOW.getTime() - 3600_000).toISOString(), NOW, 3600)).toBe(true);
@@ -133,6 +142,10 @@ describe('nextHighWaterMark', () => {
       '2026-11-24T11:01:59.999Z',
     );
     expect(nextHighWaterMark('2026-11-24T11:00:00.000Z', '2026-11-24T11:05:00.000Z', ['2026-11-24T10:59:00.000Z'])).toBe('2026-11-24T10:58:59.999Z');
+  });
+
+  it('stays below an unsettled dataset even when there was no mark at all', () => {
+    expect(nextHighWaterMark(null, null, ['2026-11-24T11:03:00.000Z'])).toBe('2026-11-24T11:02:59.999Z');
   });
 
   it('ignores timestamps it cannot read', () => {
