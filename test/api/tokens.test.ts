@@ -26,6 +26,7 @@ const works = async (token: string) => (await api.call('GET', '/v1/watches', { t
 
 describe('team tokens', () => {
   it('rotates without downtime: create a second token, switch to it, revoke the first; the revoked one answers 401 at once', async () => {
+    clock += 60_000;
     const created = await api.call('POST', '/v1/tokens', { token: teamA, body: { name: 'ci 2026-11' } });
     const second = created.json.token as string;
     const listed = await api.call('GET', '/v1/tokens', { token: second });
@@ -94,6 +95,7 @@ describe('team tokens', () => {
 describe('operators and tokens', () => {
   it('lists teams, gives a team a token, lists and revokes it; a team token cannot do any of that', async () => {
     const teams = await api.call('GET', '/v1/admin/teams', { token: ADMIN_TOKEN });
+    clock += 60_000;
     const created = await api.call('POST', '/v1/admin/teams/team-a/tokens', { token: ADMIN_TOKEN, body: { name: 'replacement' } });
     const listed = await api.call('GET', '/v1/admin/teams/team-a/tokens', { token: ADMIN_TOKEN });
     const works1 = await works(created.json.token);

@@ -122,7 +122,7 @@ export class TeamStore {
       const lastUsedAt = lookup.Item ? ((unmarshall(lookup.Item).lastUsedAt as string | undefined) ?? null) : null;
       tokens.push({ id: ref.id, name: ref.name, createdAt: ref.createdAt, expiresAt: ref.expiresAt ?? null, lastUsedAt });
     }
-    return tokens.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return tokens.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
   /** Revokes one of the team's tokens: false when the team has no such token. Effective on the next lookup. */
