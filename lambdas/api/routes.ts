@@ -2,7 +2,6 @@ import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
 import { UPSTREAM_SETTINGS } from '../config';
-import { eventCatalog } from '../domain/event-catalog';
 import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
@@ -73,7 +72,7 @@ export const ROUTES: Route[] = [
     auth: 'none',
     summary: 'Every event type a subscription can receive: what it means, its JSON Schema and an example',
     responses: { 200: ok('The event catalog.', S.EventTypeCatalog) },
-    handle: async () => json(200, { items: eventCatalog() }),
+    handle: async () => json(200, { items: (await import('../domain/event-catalog')).EVENT_CATALOG }),
   },
   {
     method: 'POST',
@@ -138,11 +137,7 @@ export const ROUTES: Route[] = [
     auth: 'admin',
     summary: 'Revoke one of a team’s tokens (operators only)',
     responses: { 204: ok('Revoked: it stops working within 60 s everywhere.'), 404: ok('No such team or token.') },
-    handle: async ({ deps, params }) => {
-      if (!params.id || !params.tokenId || !(await deps.teams.revokeToken(params.id, params.tokenId))) throw problems.notFound('token');
-      deps.logger.info('token revoked by an operator', { team: params.id, tokenId: params.tokenId });
-      return noContent();
-    },
+    handle: async ({ deps, params }) => revokeToken(deps, params.id ?? '', params.tokenId, 'operator'),
   },
   {
     method: 'POST',
@@ -170,11 +165,7 @@ export const ROUTES: Route[] = [
     auth: 'team',
     summary: 'Revoke one of this team’s tokens',
     responses: { 204: ok('Revoked: it stops working within 60 s everywhere.'), 404: ok('The team has no such token.') },
-    handle: async ({ deps, team, params }) => {
-      if (!params.id || !(await deps.teams.revokeToken(team, params.id))) throw problems.notFound('token');
-      deps.logger.info('token revoked', { team, tokenId: params.id });
-      return noContent();
-    },
+    handle: async ({ deps, team, params }) => revokeToken(deps, team, params.id, 'team'),
   },
   {
     method: 'POST',
@@ -550,6 +541,13 @@ async function createToken(deps: ApiDeps, team: string, input: z.infer<typeof S.
   await deps.teams.addToken(team, sha256Hex(token), info);
   deps.logger.info('token created', { team, tokenId: info.id, name: info.name });
   return { ...info, token };
+}
+
+/** Revokes one of a team's tokens; another team's token id answers 404 like a missing one. */
+async function revokeToken(deps: ApiDeps, team: string, tokenId: string | undefined, by: 'team' | 'operator') {
+  if (!tokenId || !(await deps.teams.revokeToken(team, tokenId))) throw problems.notFound('token');
+  deps.logger.info('token revoked', { team, tokenId, by });
+  return noContent();
 }
 
 async function ownSubscription(deps: ApiDeps, team: string, id: string | undefined) {

@@ -63,8 +63,10 @@ function example(type: EventType): WatchEvent {
   }
 }
 
-/** Built on each request (a few milliseconds; the route is rarely called), so it always says what the code says. */
-export function eventCatalog(): EventTypeEntry[] {
+/** Static: built once, when the route first loads this module (routes import it lazily, so a cold start does not pay for it). */
+export const EVENT_CATALOG: readonly EventTypeEntry[] = buildCatalog();
+
+function buildCatalog(): EventTypeEntry[] {
   return (Object.entries(EVENT_SCHEMAS) as Array<[EventType, (typeof EVENT_SCHEMAS)[EventType]]>).map(([type, schema]) => ({
     type,
     filterName: type === EVENT_TYPES.test ? null : type.replace(/^io\.watchpost\./, ''),

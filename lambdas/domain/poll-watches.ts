@@ -238,10 +238,10 @@ async function sweepTick(
 
   const sweep = await datasetSweep;
   // The mark stays below any moved dataset whose poll did not settle, so the next sweep lists it again.
-  const unfinished = watches
-    .filter((watch) => watch.resource.type === 'dataset' && !settled.has(watch.watchId))
-    .map((watch) => (watch.resource.type === 'dataset' ? sweep?.datasets.get(watch.resource.datasetId)?.updatedAt : undefined))
-    .filter((updatedAt): updatedAt is string => typeof updatedAt === 'string');
+  const unfinished = watches.flatMap(({ watchId, resource }) => {
+    const updatedAt = resource.type === 'dataset' && !settled.has(watchId) ? sweep?.datasets.get(resource.datasetId)?.updatedAt : undefined;
+    return typeof updatedAt === 'string' ? [updatedAt] : [];
+  });
   const next = {
     datasetHighWaterMark: sweep ? nextHighWaterMark(state.datasetHighWaterMark, sweep.newest, unfinished) : state.datasetHighWaterMark,
     // A cut-off tick leaves refreshes it never reached due for the next one.

@@ -114,14 +114,15 @@ export class TeamStore {
         ConsistentRead: true,
       }),
     );
-    const tokens: TokenInfo[] = [];
-    for (const item of result.Items ?? []) {
-      const ref = unmarshall(item) as TokenInfo & { tokenHash: string };
-      // The lookup item holds the last use (written where authentication reads).
-      const lookup = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: `TOKEN#${ref.tokenHash}`, sk: 'TOKEN' }) }));
-      const lastUsedAt = lookup.Item ? ((unmarshall(lookup.Item).lastUsedAt as string | undefined) ?? null) : null;
-      tokens.push({ id: ref.id, name: ref.name, createdAt: ref.createdAt, expiresAt: ref.expiresAt ?? null, lastUsedAt });
-    }
+    // The lookup items hold the last use (written where authentication reads); a team has a handful, read at once.
+    const tokens = await Promise.all(
+      (result.Items ?? []).map(async (item): Promise<TokenInfo> => {
+        const ref = unmarshall(item) as TokenInfo & { tokenHash: string };
+        const lookup = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: `TOKEN#${ref.tokenHash}`, sk: 'TOKEN' }) }));
+        const lastUsedAt = lookup.Item ? ((unmarshall(lookup.Item).lastUsedAt as string | undefined) ?? null) : null;
+        return { id: ref.id, name: ref.name, createdAt: ref.createdAt, expiresAt: ref.expiresAt ?? null, lastUsedAt };
+      }),
+    );
     return tokens.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
