@@ -69,6 +69,8 @@ export const EnvSchema = z.object({
   WATCHPOST_DATASET_LINK_TEMPLATE: optionalText,
   WATCHPOST_CORRECTION_LINK_TEMPLATE: optionalText,
   WATCHPOST_DELIVERY_TIMEOUT_MS: positiveInt(15_000),
+  /** A webhook or Slack subscription whose deliveries all fail for this long is disabled (and its team told). */
+  WATCHPOST_DISABLE_AFTER_FAILING_HOURS: positiveInt(120),
   WATCHPOST_DELIVERY_QUEUE_URL: optionalText,
   WATCHPOST_DEAD_LETTER_QUEUE_URL: optionalText,
   // Watch API

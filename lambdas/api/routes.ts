@@ -404,7 +404,7 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions/{id}',
     operationId: 'updateSubscription',
     auth: 'team',
-    summary: 'Change a subscription’s filter or description, or pause and resume it',
+    summary: 'Change a subscription’s filter or description, pause and resume it, or turn a disabled one back on',
     body: S.UpdateSubscriptionBody,
     responses: {
       200: ok('The subscription as it is now.', S.SubscriptionView),
@@ -442,6 +442,11 @@ export const ROUTES: Route[] = [
         ...(pausedAt !== undefined ? { pausedAt } : {}),
       });
       if (!stored) throw problems.notFound('subscription');
+      if (input.paused === false && stored.status === 'disabled') {
+        // Resuming a subscription Watchpost disabled is the team saying the receiver works again.
+        const enabled = await deps.subscriptions.enable(team, current.id);
+        return json(200, subscriptionView(enabled ?? (await ownSubscription(deps, team, current.id))));
+      }
       return json(200, subscriptionView(stored));
     },
   },

@@ -88,7 +88,13 @@ export const UpdateSubscriptionBody = z
   .strictObject({
     filter: SubscriptionFilter.nullable().optional().meta({ description: 'The new filter; null delivers every event of the team.' }),
     description: SubscriptionDescription.nullable().optional(),
-    paused: z.boolean().optional().meta({ description: 'A paused subscription receives nothing; events during the pause are not kept for later.' }),
+    paused: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'A paused subscription receives nothing; events during the pause are not kept for later. `false` also turns a disabled webhook or Slack subscription back on (its run of failures starts afresh).',
+      }),
   })
   .refine((body) => Object.keys(body).length > 0, 'give at least one of filter, description, paused')
   .meta({ id: 'UpdateSubscription' });
@@ -173,6 +179,12 @@ export const SubscriptionView = z
     description: z.string().nullable(),
     paused: z.boolean(),
     pausedAt: z.string().nullable().meta({ description: 'When it was paused; null when it is not.' }),
+    disabledAt: z.string().nullable().meta({ description: 'When Watchpost stopped delivering to it (status `disabled`); null when it did not.' }),
+    disabledReason: z
+      .enum(['failing', 'gone'])
+      .nullable()
+      .meta({ description: '`failing`: every delivery failed for the service’s disable-after period (5 days by default); `gone`: the receiver answered 410. The team’s email subscriptions are told.' }),
+    failingSince: z.string().nullable().meta({ description: 'Since when every delivery has failed; null after a success.' }),
     previousSecretExpiresAt: z
       .string()
       .nullable()

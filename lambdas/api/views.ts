@@ -30,6 +30,9 @@ export function subscriptionView(subscription: Subscription) {
     description: subscription.description ?? null,
     paused: Boolean(subscription.pausedAt),
     pausedAt: subscription.pausedAt ?? null,
+    disabledAt: subscription.disabledAt ?? null,
+    disabledReason: subscription.disabledReason ?? null,
+    failingSince: subscription.failingSince ?? null,
     ...(subscription.channel === 'webhook' ? { previousSecretExpiresAt: subscription.previousSecretExpiresAt ?? null } : {}),
     createdAt: subscription.createdAt,
   };

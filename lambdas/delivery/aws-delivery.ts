@@ -1,8 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { safePostJson } from '../adapters/http/safe-post';
+import { SnsTeamNotices } from '../adapters/sns/sns-team-notices';
 import { SqsDeadLetters, SqsRetryScheduler } from '../adapters/sqs/sqs-delivery-queues';
 import { linkTemplates, requireSetting, type Env } from '../config';
 import { webhookSecretsFromAws } from '../adapters/aws-wiring';
@@ -27,6 +29,9 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
     links: linkTemplates(env),
     logger,
     now,
+    disableAfterMs: env.WATCHPOST_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
+    // Only the queue consumer makes attempts that can disable a subscription.
+    ...(options.queues ? { notices: new SnsTeamNotices(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')) } : {}),
   });
 }
 

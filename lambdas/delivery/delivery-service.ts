@@ -9,7 +9,8 @@ import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events'
 import type { Logger, SecretBox } from '../domain/ports';
 import { slackMessage, type ResourceLinkTemplates } from '../domain/slack-message';
 import { isDeliverable, matchesSubscription, secretContext, type Channel, type Subscription } from '../domain/subscription';
-import type { DeadLetterSink, DeliveryRef, EmailSender, JsonPoster, RetryScheduler } from './ports';
+import { buildDisabledNotice, type DisabledReason } from '../domain/subscription-notice';
+import type { DeadLetterSink, DeliveryRef, EmailSender, JsonPoster, RetryScheduler, TeamNotices } from './ports';
 
 export interface DeliveryDeps {
   subscriptions: SubscriptionStore;
@@ -36,6 +37,13 @@ export interface DeliveryDeps {
    * per-subscription lanes, so one slow receiver holds up only itself.
    */
   lanes?: AttemptLanes;
+  /**
+   * A webhook or Slack subscription whose deliveries have all failed for this
+   * long is disabled, as Svix does. @default 5 days
+   */
+  disableAfterMs?: number;
+  /** Tells a team that one of its subscriptions was disabled (its email subscriptions). */
+  notices?: TeamNotices | undefined;
 }
 
 /** Runs tasks one after another per key, keys side by side. */
@@ -50,6 +58,9 @@ export class DeliveryCutShort extends Error {
     this.name = 'DeliveryCutShort';
   }
 }
+
+/** How long deliveries may fail without a break before the subscription is disabled. */
+export const DEFAULT_DISABLE_AFTER_MS = 5 * 24 * 3_600_000;
 
 /** A retry may wake this much before it is due (queues and timers are not exact). */
 const EARLY_WAKE_MS = 1_000;
@@ -192,22 +203,27 @@ export class DeliveryService {
     }
     if (outcome.statusCode === 410) {
       // The receiver says it is gone for good: stop sending to it.
-      await deps.subscriptions.setStatus(subscription.team, subscription.id, 'disabled');
       await deps.deliveries.recordAttempt(record, log, { status: 'abandoned', attempts, nextAttemptAt: null }, now);
-      deps.logger.warn('receiver answered 410; subscription disabled', { subscriptionId: subscription.id, team: subscription.team, eventId: record.eventId });
+      await this.disable(subscription, { reason: 'gone', failingSince: null, lastError: log.error }, now);
       return;
     }
     const backoff = retryDelayMs(attempts, this.random);
     if (backoff === undefined) {
-      await deps.deliveries.recordAttempt(record, log, { status: 'dead', attempts, nextAttemptAt: null }, now);
+      const run = await deps.deliveries.recordAttempt(record, log, { status: 'dead', attempts, nextAttemptAt: null }, now);
       await deps.deadLetters.send({ ...record, attempts, status: 'dead' }, outcome.error ?? `last answer ${outcome.statusCode}`);
       deps.logger.error('delivery dead-lettered after its last attempt', { subscriptionId: subscription.id, eventId: record.eventId, attempts, answer: outcome.statusCode ?? outcome.error });
+      await this.disableIfFailingTooLong(subscription, run.failingSince, log.error, now);
       return;
     }
     // A receiver that says when to come back (429 Retry-After) is taken at its word.
     const delay = outcome.retryAfterMs !== undefined ? Math.max(outcome.retryAfterMs, 1_000) : backoff;
     const at = new Date(now.getTime() + delay);
-    await deps.deliveries.recordAttempt(record, log, { status: 'pending', attempts, nextAttemptAt: at.toISOString() }, now);
+    const run = await deps.deliveries.recordAttempt(record, log, { status: 'pending', attempts, nextAttemptAt: at.toISOString() }, now);
+    if (await this.disableIfFailingTooLong(subscription, run.failingSince, log.error, now)) {
+      // No retry: it would find the subscription disabled.
+      await deps.deliveries.setState(record, { status: 'abandoned', attempts, nextAttemptAt: null });
+      return;
+    }
     await deps.retries.schedule({ team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId }, at);
     deps.logger.warn('delivery attempt failed; retry scheduled', {
       subscriptionId: subscription.id,
@@ -216,6 +232,32 @@ export class DeliveryService {
       answer: outcome.statusCode ?? outcome.error,
       nextAttemptAt: at.toISOString(),
     });
+  }
+
+  /** Disables the subscription when its deliveries have all failed since longer than the limit; true when this call disabled it. */
+  private async disableIfFailingTooLong(subscription: Subscription, failingSince: string | null, lastError: string | null, now: Date): Promise<boolean> {
+    const limit = this.deps.disableAfterMs ?? DEFAULT_DISABLE_AFTER_MS;
+    if (failingSince === null || now.getTime() - Date.parse(failingSince) < limit) return false;
+    return this.disable(subscription, { reason: 'failing', failingSince, lastError }, now);
+  }
+
+  /**
+   * Disables the subscription if it is still active and tells the team. Only
+   * the call that flips it tells: two deliveries failing at once send one notice.
+   */
+  private async disable(subscription: Subscription, why: { reason: DisabledReason; failingSince: string | null; lastError: string | null }, now: Date): Promise<boolean> {
+    const { deps } = this;
+    const disabled = await deps.subscriptions.disable(subscription.team, subscription.id, { reason: why.reason, at: now });
+    if (!disabled) return false;
+    const context = { subscriptionId: subscription.id, team: subscription.team, reason: why.reason, failingSince: why.failingSince, lastError: why.lastError };
+    deps.logger.warn(why.reason === 'gone' ? 'receiver answered 410; subscription disabled' : 'deliveries failing without a break; subscription disabled', context);
+    try {
+      await deps.notices?.subscriptionDisabled(buildDisabledNotice(disabled, { ...why, disabledAt: now }));
+    } catch (error) {
+      // The subscription stays disabled (its API view says so); the team's email is what failed.
+      deps.logger.error('could not tell the team its subscription was disabled', { ...context, error: error instanceof Error ? error.message : String(error) });
+    }
+    return true;
   }
 
   private async send(subscription: Subscription, event: WatchEvent): Promise<AttemptOutcome & { retryAfterMs?: number }> {

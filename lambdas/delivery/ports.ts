@@ -2,6 +2,7 @@ import type { DeliveryRecord } from '../adapters/dynamo/delivery-store';
 import type { PostResult } from '../adapters/http/safe-post';
 import type { WatchEvent } from '../domain/events';
 import type { Subscription } from '../domain/subscription';
+import type { SubscriptionDisabledNotice } from '../domain/subscription-notice';
 
 export interface DeliveryRef {
   team: string;
@@ -25,4 +26,13 @@ export type JsonPoster = (url: string, body: string, headers: Record<string, str
 /** Sends an email notification itself (local runtime); in AWS, SNS emails subscribers directly. */
 export interface EmailSender {
   send(subscription: Subscription, event: WatchEvent): Promise<void>;
+}
+
+/**
+ * Tells a team about its subscriptions (one disabled, say) through its email
+ * subscriptions: in AWS a message on the topic that every email filter
+ * policy lets through for its team; locally the mail log.
+ */
+export interface TeamNotices {
+  subscriptionDisabled(notice: SubscriptionDisabledNotice): Promise<void>;
 }

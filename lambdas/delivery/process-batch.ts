@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { forEachBounded } from '../domain/concurrency';
 import type { WatchEvent } from '../domain/events';
 import type { Logger } from '../domain/ports';
+import { NOTICE_TYPES } from '../domain/subscription-notice';
 import type { DeliveryService } from './delivery-service';
 
 const RetryMessageSchema = z.object({ kind: z.literal('retry'), team: z.string(), subscriptionId: z.string(), eventId: z.string() });
+const NoticeSchema = z.object({ specversion: z.literal('1.0'), type: z.enum(Object.values(NOTICE_TYPES)) }).loose();
 const CloudEventSchema = z.object({ specversion: z.literal('1.0'), id: z.string(), type: z.string(), data: z.object({ team: z.string(), watchId: z.string() }).loose() }).loose();
 
 /**
@@ -28,6 +30,8 @@ export async function processDeliveryBatch(service: DeliveryService, event: SQSE
       const body: unknown = JSON.parse(record.body);
       const retry = RetryMessageSchema.safeParse(body);
       if (retry.success) return await service.retry(retry.data);
+      // Notices are for email subscribers; the queue's subscription refuses them, and one that slips through is not an error.
+      if (NoticeSchema.safeParse(body).success) return;
       const cloudEvent = CloudEventSchema.safeParse(body);
       if (cloudEvent.success) return await service.deliverEvent(cloudEvent.data as unknown as WatchEvent, subscriptionsOf, { signal });
       throw new Error('message is neither a Watchpost CloudEvent nor a retry');

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { EVENT_SCHEMAS } from './event-schema';
+import { EVENT_SCHEMAS, NOTICE_SCHEMAS } from './event-schema';
 import { buildWatchEvent, EVENT_TYPES, type EventType, type WatchEvent } from './events';
 import type { Snapshot } from './snapshot';
+import { buildDisabledNotice, NOTICE_TYPES, type SubscriptionDisabledNotice } from './subscription-notice';
 
 /**
  * `GET /v1/event-types`: every event type a subscription can receive, with
@@ -10,12 +11,12 @@ import type { Snapshot } from './snapshot';
  * events, so the catalog cannot drift from what is sent.
  */
 export interface EventTypeEntry {
-  type: EventType;
-  /** As subscription filters name it (`eventTypes`); absent for the test event, which no filter selects. */
+  type: EventType | SubscriptionDisabledNotice['type'];
+  /** As subscription filters name it (`eventTypes`); null for the test event and notices, which no filter selects. */
   filterName: string | null;
   description: string;
   schema: Record<string, unknown>;
-  example: WatchEvent;
+  example: WatchEvent | SubscriptionDisabledNotice;
 }
 
 const EXAMPLE_TIME = new Date('2026-11-24T09:30:00Z');
@@ -67,11 +68,27 @@ function example(type: EventType): WatchEvent {
 export const EVENT_CATALOG: readonly EventTypeEntry[] = buildCatalog();
 
 function buildCatalog(): EventTypeEntry[] {
-  return (Object.entries(EVENT_SCHEMAS) as Array<[EventType, (typeof EVENT_SCHEMAS)[EventType]]>).map(([type, schema]) => ({
+  const events = (Object.entries(EVENT_SCHEMAS) as Array<[EventType, (typeof EVENT_SCHEMAS)[EventType]]>).map(([type, schema]) => ({
     type,
     filterName: type === EVENT_TYPES.test ? null : type.replace(/^io\.watchpost\./, ''),
     description: schema.description ?? '',
-    schema: z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>,
+    schema: jsonSchema(schema),
     example: example(type),
   }));
+  const disabled = NOTICE_SCHEMAS[NOTICE_TYPES.subscriptionDisabled];
+  const notice: EventTypeEntry = {
+    type: NOTICE_TYPES.subscriptionDisabled,
+    filterName: null,
+    description: disabled.description ?? '',
+    schema: jsonSchema(disabled),
+    example: buildDisabledNotice(
+      { id: 'sub_9b1e4c7d2a', team: WATCH.team, channel: 'webhook', url: 'https://hooks.example.com/watchpost', description: 'release pipeline' },
+      { reason: 'failing', failingSince: '2026-11-19T09:30:00.000Z', disabledAt: EXAMPLE_TIME, lastError: 'receiver answered 503' },
+    ),
+  };
+  return [...events, notice];
+}
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
 }

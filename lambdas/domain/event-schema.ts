@@ -1,6 +1,7 @@
 // Stryker disable StringLiteral: the strings here are descriptions for readers of the OpenAPI document.
 import { z } from 'zod';
 import { EVENT_TYPES } from './events';
+import { NOTICE_TYPES } from './subscription-notice';
 import { ResourceRefSchema, TrackedFieldSchema } from './resource';
 
 /**
@@ -60,3 +61,33 @@ export const EVENT_SCHEMAS = {
 } as const;
 
 export const WatchEventSchema = z.discriminatedUnion('type', Object.values(EVENT_SCHEMAS) as unknown as [ReturnType<typeof cloudEvent>, ...ReturnType<typeof cloudEvent>[]]);
+
+/** Notices about a team's subscriptions: sent to its email subscriptions only, whatever their filters. */
+export const NOTICE_SCHEMAS = {
+  [NOTICE_TYPES.subscriptionDisabled]: z
+    .object({
+      specversion: z.literal('1.0'),
+      id: z.string().regex(/^evt_[0-9a-f]{32}$/),
+      source: z.string(),
+      type: z.literal(NOTICE_TYPES.subscriptionDisabled),
+      subject: z.string().meta({ description: 'subscriptions/{id}' }),
+      time: z.string(),
+      datacontenttype: z.literal('application/json'),
+      data: z.object({
+        team: z.string(),
+        subscriptionId: z.string(),
+        channel: z.enum(['email', 'slack', 'webhook']),
+        target: z.string().meta({ description: 'The receiver’s host (or `Slack`): never its path or query, which may hold a token.' }),
+        description: z.string().nullable(),
+        reason: z.enum(['failing', 'gone']),
+        failingSince: z.string().nullable(),
+        disabledAt: z.string(),
+        lastError: z.string().nullable(),
+      }),
+    })
+    .meta({
+      id: 'SubscriptionDisabledNotice',
+      description:
+        'Watchpost stopped delivering to a webhook or Slack subscription: every delivery failed for the disable-after period (5 days by default), or the receiver answered 410. Sent to the team’s email subscriptions only, whatever their filters; `PATCH /v1/subscriptions/{id} {"paused": false}` turns it back on.',
+    }),
+} as const;

@@ -1,6 +1,7 @@
 import { EVENT_TYPES, type WatchEvent } from './events';
 import type { ResourceType, TrackedField } from './resource';
 import { GRADES } from './snapshot';
+import { NOTICE_TYPES, type DisabledReason } from './subscription-notice';
 
 export type Channel = 'email' | 'slack' | 'webhook';
 export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
@@ -82,6 +83,16 @@ export interface Subscription {
   failedCount?: number | undefined;
   lastSuccessAt?: string | undefined;
   lastFailureAt?: string | undefined;
+  /**
+   * Start of the current unbroken run of failed deliveries, cleared by the
+   * next success (kept by the delivery store beside the counters). A webhook
+   * or Slack subscription failing for longer than the service's
+   * disable-after period is disabled.
+   */
+  failingSince?: string | undefined;
+  /** When and why deliveries were turned off (see DisabledReason); `PATCH {"paused": false}` turns them back on. */
+  disabledAt?: string | undefined;
+  disabledReason?: DisabledReason | undefined;
 }
 
 /** Whether events go to this subscription now: confirmed (or not needing it), not disabled, not paused. */
@@ -120,20 +131,34 @@ export function matchesSubscription(event: WatchEvent, subscription: Subscriptio
 /**
  * The same rule as an SNS subscription filter policy, for email
  * subscriptions that SNS delivers itself (see sns-publisher's attributes).
+ * A top-level `$or` of flat branches (SNS takes no nested policies on message
+ * attributes): change events that pass the change-only conditions, the other
+ * event types the filter lets through, and the team's notices (a disabled
+ * webhook, say), which reach every email subscription of the team whatever
+ * its filter.
  */
 export function snsFilterPolicy(subscription: Pick<Subscription, 'team' | 'filter'>): Record<string, unknown> {
-  const policy: Record<string, unknown> = { team: [subscription.team] };
   const filter = subscription.filter;
-  if (filter?.watchIds) policy.watchId = filter.watchIds;
-  if (filter?.resourceTypes) policy.resourceType = filter.resourceTypes;
-  if (filter?.eventTypes) policy.eventType = filter.eventTypes.map((type) => `io.watchpost.${type}`);
-  // What narrows change events only: an event passes it, or is not a change.
+  const common: Record<string, unknown> = { team: [subscription.team] };
+  if (filter?.watchIds) common.watchId = filter.watchIds;
+  if (filter?.resourceTypes) common.resourceType = filter.resourceTypes;
+  const allowed = filter?.eventTypes?.map((type) => `io.watchpost.${type}`);
+  // What narrows change events only.
   const ofChanges: Record<string, unknown> = {};
   if (filter?.changes) ofChanges.changedFields = filter.changes;
   if (filter?.statuses) ofChanges.status = filter.statuses;
   if (filter?.grade) ofChanges.gradeMove = filter.grade === 'any' ? [{ exists: true }] : [filter.grade];
-  if (Object.keys(ofChanges).length > 0) policy.$or = [ofChanges, { eventType: [{ 'anything-but': EVENT_TYPES.changed }] }];
-  return policy;
+  const branches: Array<Record<string, unknown>> = [];
+  if (Object.keys(ofChanges).length === 0) {
+    branches.push(allowed ? { ...common, eventType: allowed } : common);
+  } else {
+    if (!allowed || allowed.includes(EVENT_TYPES.changed)) branches.push({ ...common, eventType: [EVENT_TYPES.changed], ...ofChanges });
+    const others = allowed?.filter((type) => type !== EVENT_TYPES.changed);
+    if (!others) branches.push({ ...common, eventType: [{ 'anything-but': EVENT_TYPES.changed }] });
+    else if (others.length > 0) branches.push({ ...common, eventType: others });
+  }
+  branches.push({ team: [subscription.team], eventType: [NOTICE_TYPES.subscriptionDisabled] });
+  return { $or: branches };
 }
 
 /**
@@ -148,6 +173,9 @@ export function currentSnsFilterPolicy(subscription: Pick<Subscription, 'team' |
 
 /** Never published: the event type a paused email subscription's policy waits for. */
 export const PAUSED_EVENT_TYPE = 'io.watchpost.subscription.paused';
+
+/** What the notices' branch of every email filter policy adds to its value combinations. */
+const NOTICE_COMBINATIONS = 1;
 
 /** SNS's limits on one subscription filter policy (Amazon SNS developer guide, "Filter policy constraints"). */
 export const SNS_FILTER_LIMITS = { keys: 5, combinations: 150, bytes: 256 * 1024 } as const;
@@ -179,12 +207,13 @@ export function emailFilterProblem(subscription: Pick<Subscription, 'team' | 'fi
   const { keys, combinations, bytes } = filterPolicyComplexity(policy);
   const filter = subscription.filter ?? {};
   if (combinations > SNS_FILTER_LIMITS.combinations) {
-    const perWatch = combinations / Math.max(filter.watchIds?.length ?? 1, 1);
+    // The notices' branch costs one combination whatever the filter; the rest grows with each watch id.
+    const perWatch = (combinations - NOTICE_COMBINATIONS) / Math.max(filter.watchIds?.length ?? 1, 1);
     // The list with the most values is the one to narrow.
     const lists = (['watchIds', 'statuses', 'eventTypes', 'resourceTypes', 'changes'] as const).map((field) => [field, filter[field]?.length ?? 0] as const);
     const [widest] = lists.reduce((best, candidate) => (candidate[1] > best[1] ? candidate : best));
     const path = `filter.${widest}`;
-    const hint = path === 'filter.watchIds' ? ` (at most ${Math.max(1, Math.floor(SNS_FILTER_LIMITS.combinations / perWatch))} watch ids with these resource types and changes)` : '';
+    const hint = path === 'filter.watchIds' ? ` (at most ${Math.max(1, Math.floor((SNS_FILTER_LIMITS.combinations - NOTICE_COMBINATIONS) / perWatch))} watch ids with these resource types and changes)` : '';
     return {
       path,
       message: `makes an email filter of ${combinations} value combinations, over SNS's limit of ${SNS_FILTER_LIMITS.combinations}: narrow it${hint}, or use a webhook or Slack subscription, which has no such limit`,

@@ -2,10 +2,12 @@ import { appendFile } from 'node:fs/promises';
 import type { DeliveryRecord, DeliveryStore } from '../adapters/dynamo/delivery-store';
 import type { DeliveryService } from '../delivery/delivery-service';
 import type { AttemptLanes } from '../delivery/delivery-service';
-import type { DeadLetterSink, EmailSender, RetryScheduler } from '../delivery/ports';
+import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
+import type { DeadLetterSink, EmailSender, RetryScheduler, TeamNotices } from '../delivery/ports';
 import { eventEmailText, eventHeadline, type WatchEvent } from '../domain/events';
 import type { Logger } from '../domain/ports';
-import type { Subscription } from '../domain/subscription';
+import { isDeliverable, type Subscription } from '../domain/subscription';
+import { noticeEmailText, noticeHeadline, type SubscriptionDisabledNotice } from '../domain/subscription-notice';
 
 /** Email, locally: printed and appended to mail.log instead of sent. */
 export class MailLogSender implements EmailSender {
@@ -15,9 +17,25 @@ export class MailLogSender implements EmailSender {
   ) {}
 
   async send(subscription: Subscription, event: WatchEvent): Promise<void> {
-    const mail = [`To: ${subscription.address}`, `Subject: ${eventHeadline(event)}`, '', eventEmailText(event), '', '-----', ''].join('\n');
-    await appendFile(this.file, mail, { encoding: 'utf8', mode: 0o600 });
-    this.print(`[mail] to ${subscription.address}: ${eventHeadline(event)}`);
+    await this.mail(subscription.address ?? '', eventHeadline(event), eventEmailText(event));
+  }
+
+  async mail(to: string, subject: string, text: string): Promise<void> {
+    await appendFile(this.file, [`To: ${to}`, `Subject: ${subject}`, '', text, '', '-----', ''].join('\n'), { encoding: 'utf8', mode: 0o600 });
+    this.print(`[mail] to ${to}: ${subject}`);
+  }
+}
+
+/** Notices, locally: mailed (to the mail log) to each email subscription of the team that receives mail now. */
+export class MailLogNotices implements TeamNotices {
+  constructor(
+    private readonly subscriptions: Pick<SubscriptionStore, 'all'>,
+    private readonly mail: MailLogSender,
+  ) {}
+
+  async subscriptionDisabled(notice: SubscriptionDisabledNotice): Promise<void> {
+    const recipients = (await this.subscriptions.all(notice.data.team)).filter((subscription) => subscription.channel === 'email' && isDeliverable(subscription));
+    for (const recipient of recipients) await this.mail.mail(recipient.address ?? '', noticeHeadline(notice), noticeEmailText(notice));
   }
 }
 

@@ -25,7 +25,7 @@ import type { ApiDeps } from '../api/deps';
 import { startApiServer } from './api-server';
 import { seedDemo } from './demo';
 import { JsonlPublisher } from './jsonl-publisher';
-import { JsonlDeadLetters, MailLogSender, startRetryLoop, storedRetries, SubscriptionLanes } from './local-delivery';
+import { JsonlDeadLetters, MailLogNotices, MailLogSender, startRetryLoop, storedRetries, SubscriptionLanes } from './local-delivery';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from './simulator/simulator';
 
 export const LOCAL_TABLE = 'watchpost';
@@ -168,6 +168,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   const deliveries = new DeliveryStore(dynamoClient, LOCAL_TABLE);
   const lanes = new SubscriptionLanes(logger);
   const secrets = await LocalSecretBox.fromKeyFile(join(dataDir, 'secret-key'));
+  const mail = new MailLogSender(join(dataDir, 'mail.log'), print);
   const delivery = new DeliveryService({
     subscriptions,
     deliveries,
@@ -176,7 +177,9 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     retries: storedRetries,
     deadLetters: new JsonlDeadLetters(join(dataDir, 'dead-letters.jsonl')),
     channels: ['email', 'slack', 'webhook'],
-    email: new MailLogSender(join(dataDir, 'mail.log'), print),
+    email: mail,
+    notices: new MailLogNotices(subscriptions, mail),
+    disableAfterMs: env.WATCHPOST_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
     links: linkTemplates(env),
     logger,
     now,

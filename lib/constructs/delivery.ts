@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { Topic } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter, type Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { NOTICE_TYPES } from '../../lambdas/domain/subscription-notice';
 import { NodeFunction } from './node-function';
 import type { WatchpostSecrets } from './secrets';
 import type { WatchStore } from './watch-store';
@@ -46,7 +47,13 @@ export class Delivery extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
     });
-    props.topic.addSubscription(new SqsSubscription(this.queue, { rawMessageDelivery: true }));
+    props.topic.addSubscription(
+      new SqsSubscription(this.queue, {
+        rawMessageDelivery: true,
+        // Notices about a team's subscriptions are for its email subscribers only, never Slack or webhooks.
+        filterPolicy: { eventType: SubscriptionFilter.stringFilter({ denylist: Object.values(NOTICE_TYPES) }) },
+      }),
+    );
 
     this.function = new NodeFunction(this, 'Deliverer', {
       entry: 'delivery/handler.ts',
@@ -58,6 +65,9 @@ export class Delivery extends Construct {
     props.secrets.bindWebhookSecretsKey(this.function, 'open');
     this.function.addEnvironment('WATCHPOST_DELIVERY_QUEUE_URL', this.queue.queueUrl);
     this.function.addEnvironment('WATCHPOST_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
+    // Tells a team, through its email subscriptions, that one of its endpoints was disabled.
+    this.function.addEnvironment('WATCHPOST_TOPIC_ARN', props.topic.topicArn);
+    props.topic.grantPublish(this.function);
     this.queue.grantSendMessages(this.function);
     this.deadLetterQueue.grantSendMessages(this.function);
     this.function.addEventSource(

@@ -332,7 +332,12 @@ describe('subscriptions', () => {
 
     const input = api.sns.commandCalls(SubscribeCommand)[0]?.args[0].input;
     expect(input).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@corp.example', ReturnSubscriptionArn: true });
-    expect(JSON.parse(input?.Attributes?.FilterPolicy ?? '{}')).toEqual({ team: ['team-a'], watchId: ['w_1'] });
+    expect(JSON.parse(input?.Attributes?.FilterPolicy ?? '{}')).toEqual({
+      $or: [
+        { team: ['team-a'], watchId: ['w_1'] },
+        { team: ['team-a'], eventType: ['io.watchpost.subscription.disabled'] },
+      ],
+    });
   });
 
   it('shows an email subscription as active once the recipient confirmed, and unsubscribes it on delete', async () => {
@@ -355,10 +360,13 @@ describe('subscriptions', () => {
     expect(result.status).toBe(201);
     expect(result.json.filter).toEqual({ statuses: ['succeeded', 'FINISHED'], grade: 'worsened', eventTypes: ['resource.changed', 'watch.failing'] });
     const policy = JSON.parse(api.sns.commandCalls(SubscribeCommand)[0]?.args[0].input.Attributes?.FilterPolicy ?? '{}') as Record<string, unknown>;
+    const team = [expect.any(String)];
     expect(policy).toEqual({
-      team: [expect.any(String)],
-      eventType: ['io.watchpost.resource.changed', 'io.watchpost.watch.failing'],
-      $or: [{ status: ['succeeded', 'FINISHED'], gradeMove: ['worsened'] }, { eventType: [{ 'anything-but': 'io.watchpost.resource.changed' }] }],
+      $or: [
+        { team, eventType: ['io.watchpost.resource.changed'], status: ['succeeded', 'FINISHED'], gradeMove: ['worsened'] },
+        { team, eventType: ['io.watchpost.watch.failing'] },
+        { team, eventType: ['io.watchpost.subscription.disabled'] },
+      ],
     });
   });
 
@@ -397,9 +405,9 @@ describe('subscriptions', () => {
     expect(paused.json).toMatchObject({ paused: true, pausedAt: expect.stringMatching(/^\d{4}-/) });
     expect(resumed.json).toMatchObject({ paused: false, pausedAt: null, filter: { statuses: ['succeeded'] } });
     const [afterFilter, afterPause, afterResume] = policies();
-    expect(afterFilter).toMatchObject({ $or: [{ status: ['succeeded'] }, expect.anything()] });
+    expect(afterFilter).toMatchObject({ $or: [{ status: ['succeeded'] }, expect.anything(), expect.anything()] });
     // Paused: a policy no published event can match, so SNS sends nothing and keeps nothing.
-    expect(afterPause).toEqual({ team: afterFilter?.team, eventType: ['io.watchpost.subscription.paused'] });
+    expect(afterPause).toEqual({ team: [expect.any(String)], eventType: ['io.watchpost.subscription.paused'] });
     expect(afterResume).toEqual(afterFilter);
     expect(api.sns.commandCalls(SetSubscriptionAttributesCommand).every((call) => call.args[0].input.AttributeName === 'FilterPolicy')).toBe(true);
   });
@@ -413,6 +421,26 @@ describe('subscriptions', () => {
 
     expect(result.status).toBe(503);
     expect(read.json).toMatchObject({ paused: false, pausedAt: null });
+  });
+
+  it('shows a subscription Watchpost disabled, with when and why, and PATCH {"paused": false} turns it back on afresh', async () => {
+    const { json: hook } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'webhook', url: 'https://hooks.example.com/x' } });
+    const { json: fresh } = await api.call('GET', `/v1/subscriptions/${hook.id}`, { token: teamA });
+    const at = new Date('2026-11-29T10:00:00Z');
+    await api.deps.deliveries.logAttempt('team-a', hook.id, { at: '2026-11-24T10:00:00.000Z', eventId: 'evt_1', attempt: 1, statusCode: 500, latencyMs: 3, error: 'receiver answered 500' }, at);
+    await api.deps.subscriptions.disable('team-a', hook.id, { reason: 'failing', at });
+
+    const { json: disabled } = await api.call('GET', `/v1/subscriptions/${hook.id}`, { token: teamA });
+    const foreign = await api.call('PATCH', `/v1/subscriptions/${hook.id}`, { token: teamB, body: { paused: false } });
+    const described = await api.call('PATCH', `/v1/subscriptions/${hook.id}`, { token: teamA, body: { description: 'still off' } });
+    const enabled = await api.call('PATCH', `/v1/subscriptions/${hook.id}`, { token: teamA, body: { paused: false } });
+
+    expect(fresh).toMatchObject({ status: 'active', disabledAt: null, disabledReason: null, failingSince: null });
+    expect(disabled).toMatchObject({ status: 'disabled', disabledAt: at.toISOString(), disabledReason: 'failing', failingSince: '2026-11-24T10:00:00.000Z', paused: false });
+    expect(foreign.status).toBe(404);
+    expect(described.json).toMatchObject({ status: 'disabled', description: 'still off' });
+    expect(enabled.status).toBe(200);
+    expect(enabled.json).toMatchObject({ status: 'active', disabledAt: null, disabledReason: null, failingSince: null, paused: false, description: 'still off' });
   });
 
   it('answers PATCH of another team’s subscription with 404, an empty PATCH with 400, and an email filter over SNS’s limits with 422', async () => {

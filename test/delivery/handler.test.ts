@@ -39,6 +39,7 @@ beforeAll(async () => {
     WATCHPOST_TABLE_NAME: tableName,
     WATCHPOST_DELIVERY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/delivery',
     WATCHPOST_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+    WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
   });
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { processDeliveryBatch } from '../../lambdas/delivery/process-batch';
+import { buildDisabledNotice } from '../../lambdas/domain/subscription-notice';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 import { deliveryHarness } from '../support/delivery-harness';
 import { startReceiver, type Receiver } from '../support/receiver';
@@ -41,6 +42,19 @@ describe('the delivery queue consumer', () => {
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }]);
     expect(receiver.received).toHaveLength(1);
+  });
+
+  it('acknowledges a notice meant for email that reached the queue, and delivers it to no webhook', async () => {
+    await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const notice = buildDisabledNotice(
+      { id: 'sub_x', team: 'team-a', channel: 'webhook', url: 'https://hooks.example.com/x' },
+      { reason: 'gone', failingSince: null, disabledAt: h.now(), lastError: 'receiver answered 410' },
+    );
+
+    const response = await processDeliveryBatch(h.service, { Records: [sqsRecord('m1', JSON.stringify(notice))] }, h.logger);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(receiver.received).toEqual([]);
   });
 
   it('reports a message whose processing hits an infrastructure error', async () => {

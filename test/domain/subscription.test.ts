@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SnsTeamNotices } from '../../lambdas/adapters/sns/sns-team-notices';
+import { buildDisabledNotice } from '../../lambdas/domain/subscription-notice';
 import { retryDelayMs, RETRY_DELAYS_MS } from '../../lambdas/domain/delivery-schedule';
 import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
 import { messageAttributes } from '../../lambdas/adapters/sns/sns-publisher';
 import {
+  currentSnsFilterPolicy,
   emailFilterProblem,
   filterPolicyComplexity,
   FILTERABLE_EVENT_TYPES,
@@ -16,16 +21,34 @@ import {
 import { snsPolicyMatches } from '../support/sns-filter-policy';
 
 describe('snsFilterPolicy', () => {
-  it('scopes an unfiltered subscription to its team', () => {
-    expect(snsFilterPolicy({ team: 'team-a', filter: null })).toEqual({ team: ['team-a'] });
+  const notices = { team: ['team-a'], eventType: ['io.watchpost.subscription.disabled'] };
+
+  it('scopes an unfiltered subscription to its team (notices included)', () => {
+    expect(snsFilterPolicy({ team: 'team-a', filter: null })).toEqual({ $or: [{ team: ['team-a'] }, notices] });
   });
 
-  it('maps each filter list to the message attribute it matches', () => {
+  it('maps each filter list to the message attribute it matches, change-only conditions on change events only', () => {
     expect(snsFilterPolicy({ team: 'team-a', filter: { watchIds: ['w_1'], resourceTypes: ['dataset'], changes: ['grade'] } })).toEqual({
-      team: ['team-a'],
-      watchId: ['w_1'],
-      resourceType: ['dataset'],
-      $or: [{ changedFields: ['grade'] }, { eventType: [{ 'anything-but': EVENT_TYPES.changed }] }],
+      $or: [
+        { team: ['team-a'], watchId: ['w_1'], resourceType: ['dataset'], eventType: [EVENT_TYPES.changed], changedFields: ['grade'] },
+        { team: ['team-a'], watchId: ['w_1'], resourceType: ['dataset'], eventType: [{ 'anything-but': EVENT_TYPES.changed }] },
+        notices,
+      ],
+    });
+  });
+
+  it('splits an eventTypes list between the change branch and the others, and drops a branch the list leaves empty', () => {
+    expect(snsFilterPolicy({ team: 'team-a', filter: { eventTypes: ['resource.changed', 'watch.failing'], statuses: ['succeeded'] } })).toEqual({
+      $or: [{ team: ['team-a'], eventType: [EVENT_TYPES.changed], status: ['succeeded'] }, { team: ['team-a'], eventType: [EVENT_TYPES.failing] }, notices],
+    });
+    expect(snsFilterPolicy({ team: 'team-a', filter: { eventTypes: ['resource.changed'], grade: 'worsened' } })).toEqual({
+      $or: [{ team: ['team-a'], eventType: [EVENT_TYPES.changed], gradeMove: ['worsened'] }, notices],
+    });
+    expect(snsFilterPolicy({ team: 'team-a', filter: { eventTypes: ['resource.gone'], grade: 'worsened' } })).toEqual({
+      $or: [{ team: ['team-a'], eventType: [EVENT_TYPES.gone] }, notices],
+    });
+    expect(snsFilterPolicy({ team: 'team-a', filter: { eventTypes: ['resource.gone'] } })).toEqual({
+      $or: [{ team: ['team-a'], eventType: [EVENT_TYPES.gone] }, notices],
     });
   });
 });
@@ -56,16 +79,17 @@ describe('filterPolicyComplexity (SNS filter policy constraints)', () => {
 describe('emailFilterProblem', () => {
   const ids = (n: number) => Array.from({ length: n }, (_, i) => `w_${i}`);
 
-  it('accepts the largest filters that stay within 150 combinations', () => {
+  it('accepts the largest filters that stay within 150 combinations (one of which is the notices branch)', () => {
     expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(100) } })).toBeUndefined();
-    expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(75), resourceTypes: ['dataset', 'correction_session'] } })).toBeUndefined();
+    expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(74), resourceTypes: ['dataset', 'correction_session'] } })).toBeUndefined();
+    expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(75), resourceTypes: ['dataset', 'correction_session'] } })?.message).toContain('151 value combinations');
     expect(emailFilterProblem({ team: 'a', filter: { watchIds: ids(37), changes: ['status', 'grade', 'score'] } })).toBeUndefined();
   });
 
   it('names filter.watchIds, with how many fit, when 100 ids times resource types and changes pass 150', () => {
     const problem = emailFilterProblem({ team: 'a', filter: { watchIds: ids(100), resourceTypes: ['dataset', 'correction_session'], changes: ['status', 'grade', 'score'] } });
 
-    expect(problem).toEqual({ path: 'filter.watchIds', message: expect.stringContaining('800 value combinations') });
+    expect(problem).toEqual({ path: 'filter.watchIds', message: expect.stringContaining('801 value combinations') });
     expect(problem?.message).toContain('at most 18 watch ids');
   });
 
@@ -233,6 +257,46 @@ describe('matchesSubscription', () => {
     // And the comparison means something: the filters let very different sets of events through.
     const passing = filters.map((filter) => events.filter((candidate) => matchesSubscription(candidate, subscription(filter))).length);
     expect(new Set(passing).size).toBeGreaterThan(5);
+  });
+
+  describe('notices of a disabled subscription, through SNS', () => {
+    const client = new SNSClient({ region: 'eu-west-1' });
+    const sns = mockClient(client);
+    afterEach(() => sns.reset());
+    const notice = buildDisabledNotice(
+      { id: 'sub_1', team: 'team-a', channel: 'webhook', url: 'https://hooks.example.com/p?token=secret', description: null },
+      { reason: 'failing', failingSince: '2026-11-19T10:00:00.000Z', disabledAt: new Date('2026-11-24T10:00:00Z'), lastError: 'receiver answered 503' },
+    );
+
+    it('reach every email subscription of the team whatever its filter, and no other team’s or a paused one', async () => {
+      sns.on(PublishCommand).resolves({ MessageId: 'm1' });
+      await new SnsTeamNotices(client, 'arn:aws:sns:eu-west-1:123456789012:changes').subscriptionDisabled(notice);
+      const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+      const attributes = input.MessageAttributes ?? {};
+
+      for (const filter of filters) {
+        expect(snsPolicyMatches(snsFilterPolicy(subscription(filter)), attributes), JSON.stringify(filter)).toBe(true);
+        expect(snsPolicyMatches(snsFilterPolicy({ team: 'team-b', filter }), attributes)).toBe(false);
+        expect(snsPolicyMatches(currentSnsFilterPolicy({ ...subscription(filter), pausedAt: '2026-11-20T00:00:00Z' }), attributes)).toBe(false);
+      }
+      // And no change event is taken for a notice: a filter on watch ids still drops other watches' events.
+      expect(snsPolicyMatches(snsFilterPolicy(subscription({ watchIds: ['w_9'] })), messageAttributes(events[0]!))).toBe(false);
+    });
+
+    it('carry the notice for machines and a readable email that names the endpoint by host only', async () => {
+      sns.on(PublishCommand).resolves({ MessageId: 'm1' });
+      await new SnsTeamNotices(client, 'arn:aws:sns:eu-west-1:123456789012:changes').subscriptionDisabled(notice);
+      const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+      const message = JSON.parse(input.Message ?? '{}') as { default: string; email: string };
+
+      expect(input).toMatchObject({ TopicArn: 'arn:aws:sns:eu-west-1:123456789012:changes', MessageStructure: 'json', Subject: 'Watchpost stopped delivering to webhook subscription sub_1 (hooks.example.com)' });
+      expect(JSON.parse(message.default)).toEqual(notice);
+      expect(notice.id).toMatch(/^evt_[0-9a-f]{32}$/);
+      expect(message.email).toContain('Every delivery to it has failed since 2026-11-19T10:00:00.000Z.');
+      expect(message.email).toContain('PATCH /v1/subscriptions/sub_1  {"paused": false}');
+      expect(message.email).toContain('Last error:   receiver answered 503');
+      expect(`${input.Subject} ${message.email}`).not.toContain('token=secret');
+    });
   });
 });
 

@@ -71,8 +71,12 @@ describe('change topic and queues', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 } });
   });
 
-  it('fans the topic out to the delivery queue as raw CloudEvents', () => {
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
+  it('fans the topic out to the delivery queue as raw CloudEvents, without the notices meant for email', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: true,
+      FilterPolicy: { eventType: [{ 'anything-but': ['io.watchpost.subscription.disabled'] }] },
+    });
   });
 });
 
@@ -243,11 +247,15 @@ describe('delivery', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
   });
 
-  it('may send only to its own queue and dead-letter queue, and never publish', () => {
+  it('may send only to its own queue and dead-letter queue, and publish only to the topic (notices to a team whose endpoint it disabled)', () => {
     const statements = statementsOf(template, 'DeliveryDelivererFunction');
     const send = statements.filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
     expect(send.map((s) => s.Resource)).toEqual([stack.resolve(stack.delivery.queue.queueArn), stack.resolve(stack.delivery.deadLetterQueue.queueArn)]);
-    expect(actionsOf(statements).filter((a) => a.startsWith('sns:') || a === 'dynamodb:Scan')).toEqual([]);
+    const publish = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('sns:')));
+    expect(publish.map((s) => [s.Action, s.Resource])).toEqual([['sns:Publish', stack.resolve(stack.changes.topic.topicArn)]]);
+    expect(actionsOf(statements)).not.toContain('dynamodb:Scan');
+    const environment = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('watchpost-delivery'))?.Properties.Environment.Variables;
+    expect(environment.WATCHPOST_TOPIC_ARN).toEqual(stack.resolve(stack.changes.topic.topicArn));
   });
 });
 

@@ -81,6 +81,28 @@ describe('webhook delivery', () => {
     expect((await h.subscriptions.get('team-a', subscription.id))?.status).toBe('disabled');
   });
 
+  it('disables a subscription whose receiver answers 410, says why, and tells the team once', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook?token=abc`, description: 'release bot' });
+    receiver.answer({ status: 410 }, { status: 410 });
+
+    await Promise.all([h.service.deliverEvent(h.event()), h.service.deliverEvent(h.event())]);
+
+    const stored = await h.subscriptions.get('team-a', subscription.id);
+    expect(stored).toMatchObject({ status: 'disabled', disabledReason: 'gone', disabledAt: h.now().toISOString() });
+    expect(h.notices).toHaveLength(1);
+    expect(h.notices[0]?.data).toEqual({
+      team: 'team-a',
+      subscriptionId: subscription.id,
+      channel: 'webhook',
+      target: new URL(receiver.url).host,
+      description: 'release bot',
+      reason: 'gone',
+      failingSince: null,
+      disabledAt: h.now().toISOString(),
+      lastError: 'receiver answered 410',
+    });
+  });
+
   it('dead-letters a delivery after its last attempt', async () => {
     const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
     receiver.answer(...Array.from({ length: MAX_ATTEMPTS }, () => ({ status: 500 })));
@@ -214,5 +236,116 @@ describe('matching', () => {
     await h.service.deliverEvent(h.event());
 
     expect(receiver.received).toEqual([]);
+  });
+});
+
+describe('disabling an endpoint that keeps failing', () => {
+  const DAY = 86_400_000;
+  const LIMIT = 5 * DAY;
+
+  it('disables a webhook once every delivery has failed for 5 days, tells the team once, and sends it nothing more', async () => {
+    receiver.close();
+    receiver = await startReceiver({ status: 500 });
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const firstFailure = h.now().toISOString();
+
+    await h.service.deliverEvent(h.event());
+    h.advance(3 * DAY);
+    await h.service.deliverEvent(h.event());
+    h.advance(2 * DAY - 1);
+    await h.service.deliverEvent(h.event());
+    const beforeLimit = await h.subscriptions.get('team-a', subscription.id);
+    h.advance(1);
+    const last = h.event();
+    await h.service.deliverEvent(last);
+    const sentBeforeDisabled = receiver.received.length;
+    await h.service.deliverEvent(h.event());
+    await h.runDueRetries();
+    h.advance(DAY);
+    await h.runDueRetries();
+
+    expect(beforeLimit).toMatchObject({ status: 'active', failingSince: firstFailure });
+    expect(await h.subscriptions.get('team-a', subscription.id)).toMatchObject({
+      status: 'disabled',
+      disabledReason: 'failing',
+      failingSince: firstFailure,
+      disabledAt: new Date(Date.parse(firstFailure) + LIMIT).toISOString(),
+    });
+    expect(sentBeforeDisabled).toBe(4);
+    expect(receiver.received).toHaveLength(4);
+    // The attempt that reached the limit schedules no retry; earlier retries find it disabled.
+    expect(h.scheduled.filter((s) => s.ref.eventId === last.id)).toEqual([]);
+    expect((await h.deliveries.get(subscription.id, last.id))?.status).toBe('abandoned');
+    expect(h.notices.map((n) => [n.type, n.data.subscriptionId, n.data.reason, n.data.failingSince, n.data.lastError])).toEqual([
+      ['io.watchpost.subscription.disabled', subscription.id, 'failing', firstFailure, 'receiver answered 500'],
+    ]);
+  });
+
+  it('starts the run afresh after a success: a receiver that fails on and off stays enabled', async () => {
+    const subscription = await h.subscribe({ channel: 'slack', url: `${receiver.url}/slack` });
+    receiver.answer({ status: 500 }, { status: 200 }, { status: 500 }, { status: 500 });
+
+    await h.service.deliverEvent(h.event());
+    h.advance(4 * DAY);
+    await h.service.deliverEvent(h.event());
+    const afterSuccess = await h.subscriptions.get('team-a', subscription.id);
+    h.advance(DAY / 2);
+    const restartedAt = h.now().toISOString();
+    await h.service.deliverEvent(h.event());
+    h.advance(LIMIT - 1);
+    await h.service.deliverEvent(h.event());
+
+    expect(afterSuccess?.failingSince).toBeUndefined();
+    expect(await h.subscriptions.get('team-a', subscription.id)).toMatchObject({ status: 'active', failingSince: restartedAt });
+    expect(h.notices).toEqual([]);
+  });
+
+  it('of many deliveries that reach the limit at once, one disables it and the team is told once', async () => {
+    for (let round = 0; round < 5; round++) {
+      receiver.close();
+      receiver = await startReceiver({ status: 503 });
+      h = await deliveryHarness(dynamo);
+      const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+      await h.service.deliverEvent(h.event());
+      h.advance(LIMIT);
+
+      await Promise.all(Array.from({ length: 8 }, () => h.service.deliverEvent(h.event())));
+
+      expect((await h.subscriptions.get('team-a', subscription.id))?.status).toBe('disabled');
+      expect(h.notices).toHaveLength(1);
+    }
+  });
+
+  it('delivers again once the team turns it back on, with the run of failures forgotten', async () => {
+    const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    receiver.answer({ status: 500 }, { status: 500 });
+    await h.service.deliverEvent(h.event());
+    h.advance(LIMIT);
+    await h.service.deliverEvent(h.event());
+    const skipped = h.event();
+    await h.service.deliverEvent(skipped);
+
+    const enabled = await h.subscriptions.enable('team-a', subscription.id);
+    const again = await h.subscriptions.enable('team-a', subscription.id);
+    const next = h.event();
+    await h.service.deliverEvent(next);
+
+    expect(enabled).toMatchObject({ status: 'active' });
+    expect(enabled?.failingSince).toBeUndefined();
+    expect(enabled?.disabledAt).toBeUndefined();
+    expect(again).toBeUndefined();
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([expect.any(String), expect.any(String), next.id]);
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).not.toContain(skipped.id);
+  });
+
+  it('disables only an active subscription (paused or not), never one pending confirmation; enables only a disabled one', async () => {
+    const paused = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook`, pausedAt: h.now().toISOString() });
+
+    expect(await h.subscriptions.disable('team-a', paused.id, { reason: 'failing', at: h.now() })).toMatchObject({ status: 'disabled' });
+    expect(await h.subscriptions.disable('team-a', paused.id, { reason: 'failing', at: h.now() })).toBeUndefined();
+    const pending = await h.subscribe({ channel: 'email', address: 'a@corp.example', status: 'pending_confirmation' });
+    expect(await h.subscriptions.disable('team-a', pending.id, { reason: 'failing', at: h.now() })).toBeUndefined();
+    expect(await h.subscriptions.enable('team-a', pending.id)).toBeUndefined();
+    expect((await h.subscriptions.get('team-a', pending.id))?.status).toBe('pending_confirmation');
   });
 });

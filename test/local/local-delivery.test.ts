@@ -52,6 +52,47 @@ describe('delivery inside the local runtime', () => {
     expect(mail).toContain('Subject: dataset ds_demo_1: pending → running');
   });
 
+  it('disables a webhook that fails for 5 days, mails the team, shows why in the API, and resumes on PATCH {"paused": false}', async () => {
+    let clock = Date.parse('2026-11-24T09:00:00Z');
+    runtime = await start(() => new Date(clock));
+    await runtime.pollOnce();
+    const { id } = await subscribe(runtime, { channel: 'webhook', url: `${receiver.url}/hook` });
+    await subscribe(runtime, { channel: 'email', address: 'oncall@corp.example' });
+    const token = (await readFile(join(dataDir, 'demo-team-token'), 'utf8')).trim();
+    const view = async () =>
+      (await (await fetch(`${runtime!.apiUrl}/v1/subscriptions/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    // Retries run on their own loop: every request fails until the receiver is fixed.
+    receiver.answerFromNowOn({ status: 500 });
+
+    runtime.simulator?.advance('datasets/ds_demo_1');
+    await runtime.pollOnce();
+    await eventually(() => receiver.received[0]);
+    clock += 5 * 86_400_000;
+    runtime.simulator?.advance('datasets/ds_demo_1');
+    await runtime.pollOnce();
+    const disabled = await eventually(async () => ((await view()).status === 'disabled' ? view() : undefined));
+    const mail = await eventually(async () => {
+      const text = await readFile(join(dataDir, 'mail.log'), 'utf8');
+      return text.includes('Watchpost stopped delivering') ? text : undefined;
+    });
+    receiver.answerFromNowOn({ status: 204 });
+    const sentWhileFailing = receiver.received.length;
+    const resumed = await fetch(`${runtime.apiUrl}/v1/subscriptions/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ paused: false }),
+    });
+    runtime.simulator?.advance('datasets/ds_demo_1');
+    await runtime.pollOnce();
+    await eventually(() => receiver.received[sentWhileFailing]);
+
+    expect(disabled).toMatchObject({ status: 'disabled', disabledReason: 'failing', failingSince: '2026-11-24T09:00:00.000Z' });
+    expect(mail).toContain(`Subject: Watchpost stopped delivering to webhook subscription ${id} (${new URL(receiver.url).host})`);
+    expect(mail).toContain('To: oncall@corp.example');
+    expect(((await resumed.json()) as { status: string }).status).toBe('active');
+    expect(await view()).toMatchObject({ status: 'active', failingSince: null, disabledAt: null });
+  });
+
   it('answers a test of an email subscription with the mail written and no borrowed status code', async () => {
     runtime = await start();
     const { id } = await subscribe(runtime, { channel: 'email', address: 'oncall@corp.example' });

@@ -7,6 +7,7 @@ import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../../lambdas/dom
 import type { FieldChange } from '../../lambdas/domain/snapshot';
 import { newWebhookSecret } from '../../lambdas/api/auth';
 import { secretContext, type Subscription } from '../../lambdas/domain/subscription';
+import type { SubscriptionDisabledNotice } from '../../lambdas/domain/subscription-notice';
 import { testSecretBox } from './secret-box';
 import type { LocalDynamo } from './dynamo';
 import { captureLogger } from './logger';
@@ -18,6 +19,8 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
   let clock = Date.now();
   const scheduled: Array<{ ref: DeliveryRef; at: Date }> = [];
   const deadLetters: Array<{ record: DeliveryRecord; reason: string }> = [];
+  // In AWS notices go to SNS (tested with its client mock); here the team's inbox is this list.
+  const notices: SubscriptionDisabledNotice[] = [];
   const logger = captureLogger();
   const subscriptions = new SubscriptionStore(dynamo.client, table);
   const deliveries = new DeliveryStore(dynamo.client, table);
@@ -36,6 +39,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
     logger,
     now,
     random: () => 0.5,
+    notices: { subscriptionDisabled: async (notice) => void notices.push(notice) },
   });
 
   let counter = 0;
@@ -78,6 +82,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
     logger,
     scheduled,
     deadLetters,
+    notices,
     subscribe,
     event,
     now,

@@ -20,7 +20,8 @@ export interface ScriptedAnswer {
  * A real HTTP receiver on 127.0.0.1 (a webhook endpoint or a fake Slack).
  * It answers from a script, one answer per request, then with `fallback`.
  */
-export async function startReceiver(fallback: ScriptedAnswer = { status: 200, body: 'ok' }) {
+export async function startReceiver(initialFallback: ScriptedAnswer = { status: 200, body: 'ok' }) {
+  let fallback = initialFallback;
   const received: ReceivedRequest[] = [];
   const script: ScriptedAnswer[] = [];
   const server = createServer((req, res) => {
@@ -44,6 +45,10 @@ export async function startReceiver(fallback: ScriptedAnswer = { status: 200, bo
     /** Queue the answers for the next requests, in order. */
     answer(...answers: ScriptedAnswer[]) {
       script.push(...answers);
+    },
+    /** How to answer, once the script is used up, from now on. */
+    answerFromNowOn(answer: ScriptedAnswer) {
+      fallback = answer;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -34,6 +34,11 @@ export interface AttemptLog {
   error: string | null;
 }
 
+/** Since when every delivery to a subscription has failed; null when the last one succeeded. */
+export interface FailureRun {
+  failingSince: string | null;
+}
+
 const DAY_SECONDS = 86_400;
 const subPk = (subscriptionId: string) => `SUB#${subscriptionId}`;
 
@@ -102,8 +107,18 @@ export class DeliveryStore {
     }
   }
 
-  /** Records an attempt: the record's new state, the attempt log, the subscription's counters. */
-  async recordAttempt(record: DeliveryRecord, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<void> {
+  /**
+   * Records an attempt: the record's new state, the attempt log, the
+   * subscription's counters. Returns since when the subscription's deliveries
+   * have all been failing (null after a success).
+   */
+  async recordAttempt(record: DeliveryRecord, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<FailureRun> {
+    await this.setState(record, next);
+    return this.logAttempt(record.team, record.subscriptionId, log, now);
+  }
+
+  /** Moves the record to its next state without logging an attempt (one stopped before it was made). */
+  async setState(record: DeliveryRecord, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>): Promise<void> {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
@@ -113,11 +128,14 @@ export class DeliveryStore {
         ExpressionAttributeValues: marshall({ ':status': next.status, ':attempts': next.attempts, ':next': next.nextAttemptAt }),
       }),
     );
-    await this.logAttempt(record.team, record.subscriptionId, log, now);
   }
 
-  /** Appends to the attempt log and bumps the subscription's counters. */
-  async logAttempt(team: string, subscriptionId: string, log: AttemptLog, now: Date): Promise<void> {
+  /**
+   * Appends to the attempt log and bumps the subscription's counters: a
+   * failure starts the run of failures (`failingSince`) unless one is under
+   * way, a success ends it. One update, so the run needs no extra write.
+   */
+  async logAttempt(team: string, subscriptionId: string, log: AttemptLog, now: Date): Promise<FailureRun> {
     const succeeded = log.statusCode !== null && log.statusCode >= 200 && log.statusCode < 300;
     await this.client.send(
       new PutItemCommand({
@@ -125,20 +143,26 @@ export class DeliveryStore {
         Item: marshall({ pk: subPk(subscriptionId), sk: `ATTEMPT#${log.at}#${log.eventId}#${log.attempt}`, ...log, expiresAt: this.expiry(now) }),
       }),
     );
-    await this.client
-      .send(
+    try {
+      const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: marshall(subscriptionKey(team, subscriptionId)),
-          UpdateExpression: `ADD ${succeeded ? 'deliveredCount' : 'failedCount'} :one SET ${succeeded ? 'lastSuccessAt' : 'lastFailureAt'} = :at`,
+          UpdateExpression: succeeded
+            ? 'ADD deliveredCount :one SET lastSuccessAt = :at REMOVE failingSince'
+            : 'ADD failedCount :one SET lastFailureAt = :at, failingSince = if_not_exists(failingSince, :at)',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: marshall({ ':one': 1, ':at': log.at }),
+          ReturnValues: 'ALL_NEW',
         }),
-      )
-      .catch((error: unknown) => {
-        // The subscription was deleted meanwhile: nothing to count.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      );
+      const failingSince = result.Attributes?.failingSince?.S;
+      return { failingSince: failingSince ?? null };
+    } catch (error) {
+      // The subscription was deleted meanwhile: nothing to count.
+      if (error instanceof ConditionalCheckFailedException) return { failingSince: null };
+      throw error;
+    }
   }
 
   async recentAttempts(subscriptionId: string, limit = 20): Promise<AttemptLog[]> {

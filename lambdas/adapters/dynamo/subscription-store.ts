@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Subscription, SubscriptionStatus } from '../../domain/subscription';
+import type { DisabledReason } from '../../domain/subscription-notice';
 import { decodeCursor, encodeCursor, type Page } from './cursor';
 import { subscriptionKey, SUBSCRIPTION_PREFIX, teamPk } from './keys';
 
@@ -87,6 +88,49 @@ export class SubscriptionStore {
         ExpressionAttributeValues: marshall({ ':status': status, ...Object.fromEntries(Object.entries(extra).map(([key, value]) => [`:${key}`, value])) }),
       }),
     );
+  }
+
+  /**
+   * Turns deliveries off for an active subscription, saying when and why.
+   * Conditional on it being active, so of several failing deliveries that
+   * reach the limit at once only one disables it (and tells the team);
+   * returns the subscription as disabled, or undefined when it was not active.
+   */
+  async disable(team: string, id: string, disabling: { reason: DisabledReason; at: Date }): Promise<Subscription | undefined> {
+    return this.conditionalUpdate(team, id, {
+      UpdateExpression: 'SET #status = :disabled, disabledAt = :at, disabledReason = :reason',
+      ConditionExpression: '#status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':disabled': 'disabled', ':active': 'active', ':at': disabling.at.toISOString(), ':reason': disabling.reason }),
+    });
+  }
+
+  /**
+   * Turns a disabled subscription back on, with a fresh start: the run of
+   * failures that disabled it is forgotten. Undefined when it was not disabled.
+   */
+  async enable(team: string, id: string): Promise<Subscription | undefined> {
+    return this.conditionalUpdate(team, id, {
+      UpdateExpression: 'SET #status = :active REMOVE disabledAt, disabledReason, failingSince',
+      ConditionExpression: '#status = :disabled',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':disabled': 'disabled', ':active': 'active' }),
+    });
+  }
+
+  private async conditionalUpdate(
+    team: string,
+    id: string,
+    update: Pick<import('@aws-sdk/client-dynamodb').UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<Subscription | undefined> {
+    try {
+      const result = await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: marshall(subscriptionKey(team, id)), ...update, ReturnValues: 'ALL_NEW' }));
+      return result.Attributes ? toSubscription(result.Attributes) : undefined;
+    } catch (error) {
+      // Not in the expected state, or deleted: the caller has nothing to do.
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   /**
