@@ -72,6 +72,39 @@ describe('the admin CLI', () => {
     expect(out[1]).toMatch(/^wpt_/);
   });
 
+  it('lets an operator give a team another token, list its tokens (never the secret) and revoke one', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { env: { WATCHPOST_API_URL: runtime.apiUrl, WATCHPOST_DATA_DIR: dataDir }, out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    await runAdminCli(['create-team', 'tokens-team'], io);
+    const first = out[1]!;
+
+    const created = await runAdminCli(['create-token', 'tokens-team', '--name', 'ci', '--expires-in-days', '30'], io);
+    const second = out[3]!;
+    const tokenId = /^Token (tok_\w+)/.exec(out[2] ?? '')?.[1];
+    out.length = 0;
+    const listed = await runAdminCli(['list-tokens', 'tokens-team'], io);
+    const listing = out.join('\n');
+    const teams = await runAdminCli(['list-teams'], io);
+    const revoked = await runAdminCli(['revoke-token', 'tokens-team', tokenId ?? ''], io);
+    const useRevoked = await fetch(`${runtime.apiUrl}/v1/watches`, { headers: { authorization: `Bearer ${second}` } });
+    const useFirst = await fetch(`${runtime.apiUrl}/v1/watches`, { headers: { authorization: `Bearer ${first}` } });
+    const unknownTeam = await runAdminCli(['list-tokens', 'no-such-team'], io);
+    const missingName = await runAdminCli(['create-token', 'tokens-team'], io);
+
+    expect([created, listed, teams, revoked]).toEqual([0, 0, 0, 0]);
+    expect(second).toMatch(/^wpt_/);
+    expect(listing).toMatch(/\tci\t/);
+    expect(listing).not.toContain(second);
+    expect(listing).not.toContain(first);
+    expect(out.join('\n')).toContain('tokens-team');
+    expect(out.at(-1)).toContain(`Token ${tokenId} revoked`);
+    expect([useRevoked.status, useFirst.status]).toEqual([401, 200]);
+    expect(unknownTeam).toBe(1);
+    expect(missingName).toBe(2);
+    expect(err.at(-1)).toContain('create-token needs the team and --name');
+  });
+
   it('explains a refusal and exits non-zero', async () => {
     const err: string[] = [];
 
