@@ -76,6 +76,7 @@ export class WatchApi extends Construct {
       memorySize: 256,
     }).function;
     props.store.bind(this.authorizer, ['GetItem']);
+    props.store.grantTokenUse(this.authorizer);
     props.secrets.bindAdminToken(this.authorizer);
 
     this.api = new HttpApi(this, 'Api', { description: 'Watchpost watch API', createDefaultStage: false });

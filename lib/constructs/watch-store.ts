@@ -59,4 +59,27 @@ export class WatchStore extends Construct {
       }),
     );
   }
+
+  /**
+   * What authentication writes besides reading: a token's last use (at most
+   * hourly) and, once per token written before tokens had names, its adoption
+   * (see TeamStore.adoptLegacyToken). Only on token and team items, and only
+   * the attributes those writes touch: the authorizer cannot write watches,
+   * subscriptions or another attribute of a team.
+   */
+  grantTokenUse(fn: IFunction): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TOKEN#*', 'TEAM#*'] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TOKEN_USE_ATTRIBUTES] },
+        },
+      }),
+    );
+  }
 }
+
+/** Every attribute the authorizer's writes name: keys, the last use, and an adopted token's reference and team index keys. */
+export const TOKEN_USE_ATTRIBUTES = ['pk', 'sk', 'lastUsedAt', 'tokenId', 'tokenHash', 'id', 'name', 'createdAt', 'expiresAt', 'teamPk', 'teamSk'] as const;

@@ -1,7 +1,12 @@
+import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { TeamStore } from '../../lambdas/adapters/dynamo/team-store';
+import { TOKEN_USE_ATTRIBUTES } from '../../lib/constructs/watch-store';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../lambdas/api/auth';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { ADMIN_TOKEN, apiHarness } from '../support/api-harness';
-import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+import { localDynamoClient, startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 
 let dynamo: LocalDynamo;
 let simulator: UpstreamSimulator;
@@ -114,5 +119,65 @@ describe('operators and tokens', () => {
     expect(await works(created.json.token)).toBe(401);
     expect(byTeam.map((r) => r.status)).toEqual([401, 401]);
     expect((await api.call('GET', '/v1/admin/teams/nobody/tokens', { token: ADMIN_TOKEN })).status).toBe(404);
+  });
+});
+
+describe('a team written before tokens had names', () => {
+  it('has its only token adopted on first use: then listed as "initial", revocable, and the team listed for operators', async () => {
+    // As the first release stored a team: its item outside the team index, a lookup item with no token id.
+    const legacyToken = 'wpt_legacy0123456789abcdefghijklmnopqrstuv';
+    await dynamo.client.send(new PutItemCommand({ TableName: api.tableName, Item: marshall({ pk: 'TEAM#old-team', sk: 'TEAM', id: 'old-team', name: 'old-team', createdAt: '2026-10-01T00:00:00.000Z' }) }));
+    await dynamo.client.send(new PutItemCommand({ TableName: api.tableName, Item: marshall({ pk: `TOKEN#${sha256Hex(legacyToken)}`, sk: 'TOKEN', teamId: 'old-team', createdAt: '2026-10-01T00:00:00.000Z' }) }));
+    const teamsBefore = await api.call('GET', '/v1/admin/teams', { token: ADMIN_TOKEN });
+
+    const firstUse = await works(legacyToken);
+    const listed = await api.call('GET', '/v1/tokens', { token: legacyToken });
+    const teamsAfter = await api.call('GET', '/v1/admin/teams', { token: ADMIN_TOKEN });
+    await works(legacyToken); // a second use adopts nothing more
+    const listedAgain = await api.call('GET', '/v1/admin/teams/old-team/tokens', { token: ADMIN_TOKEN });
+    const [adopted] = listed.json.items as Array<{ id: string; name: string; createdAt: string }>;
+    const revoked = await api.call('DELETE', `/v1/admin/teams/old-team/tokens/${adopted?.id}`, { token: ADMIN_TOKEN });
+
+    expect(teamsBefore.json.items.map((t: { id: string }) => t.id)).not.toContain('old-team');
+    expect(firstUse).toBe(200);
+    expect(listed.json.items).toEqual([{ id: expect.stringMatching(/^tok_[0-9a-f]{16}$/), name: 'initial', createdAt: '2026-10-01T00:00:00.000Z', expiresAt: null, lastUsedAt: expect.any(String) }]);
+    expect(teamsAfter.json.items.map((t: { id: string }) => t.id)).toContain('old-team');
+    expect(listedAgain.json.items).toHaveLength(1);
+    expect(revoked.status).toBe(204);
+    expect(await works(legacyToken)).toBe(401);
+  });
+});
+
+describe('what authentication writes, against what the authorizer is granted in AWS', () => {
+  it('touches only token and team items, and only the attributes its IAM condition lists (a miss is AccessDenied only in AWS)', async () => {
+    const client = localDynamoClient(dynamo.endpoint);
+    const writes: Array<{ command: string; input: Record<string, unknown> }> = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const command = String(context.commandName);
+        if (command !== 'GetItemCommand') writes.push({ command, input: args.input as Record<string, unknown> });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordWrites' },
+    );
+    const teams = new TeamStore(client, api.tableName);
+    const legacyToken = 'wpt_legacy_grants_0123456789abcdefghijklmn';
+    await dynamo.client.send(new PutItemCommand({ TableName: api.tableName, Item: marshall({ pk: 'TEAM#grants-team', sk: 'TEAM', id: 'grants-team', name: 'grants-team', createdAt: '2026-10-01T00:00:00.000Z' }) }));
+    await dynamo.client.send(new PutItemCommand({ TableName: api.tableName, Item: marshall({ pk: `TOKEN#${sha256Hex(legacyToken)}`, sk: 'TOKEN', teamId: 'grants-team', createdAt: '2026-10-01T00:00:00.000Z' }) }));
+
+    expect(await teams.teamIdForTokenHash(sha256Hex(legacyToken), new Date(clock))).toBe('grants-team');
+    expect(await teams.teamIdForTokenHash(sha256Hex(legacyToken), new Date(clock + 2 * 3600_000))).toBe('grants-team');
+
+    expect(writes.map((w) => w.command).sort()).toEqual(['PutItemCommand', 'UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+    for (const { input } of writes) {
+      const key = unmarshall((input.Key ?? input.Item) as Record<string, AttributeValue>) as { pk: string };
+      expect(key.pk).toMatch(/^(TOKEN|TEAM)#/);
+      const names = input.Item
+        ? Object.keys(input.Item as object)
+        : [...`${String(input.UpdateExpression)} ${String(input.ConditionExpression ?? '')}`.matchAll(/(?<![:#\w])([a-zA-Z]\w*)/g)]
+            .map((m) => m[1]!)
+            .filter((word) => !['SET', 'REMOVE', 'AND', 'attribute_exists', 'attribute_not_exists'].includes(word));
+      expect(names.filter((name) => !(TOKEN_USE_ATTRIBUTES as readonly string[]).includes(name))).toEqual([]);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { TOKEN_USE_ATTRIBUTES } from '../../lib/constructs/watch-store';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ function synth(config: Record<string, unknown> = {}) {
   return { stack, template: Template.fromStack(stack) };
 }
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
 
 /** Every IAM statement attached to the role of the function whose logical id starts with `prefix`. */
 function statementsOf(template: Template, prefix: string): Statement[] {
@@ -159,10 +160,17 @@ describe('watch API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/event-types', AuthorizationType: 'NONE' });
   });
 
-  it('lets the authorizer only read items and the admin token', () => {
-    expect(actionsOf(statementsOf(template, 'WatchApiAuthorizerFunction')).filter((a) => !a.startsWith('xray:'))).toEqual(
-      ['dynamodb:GetItem', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+  it('lets the authorizer read items and the admin token, and write only token use to token and team items', () => {
+    const statements = statementsOf(template, 'WatchApiAuthorizerFunction');
+    expect(actionsOf(statements).filter((a) => !a.startsWith('xray:'))).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
     );
+    const writes = statements.filter((s) => actionsOf([s]).includes('dynamodb:UpdateItem'));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TOKEN#*', 'TEAM#*'] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TOKEN_USE_ATTRIBUTES] },
+    });
   });
 
   it('lets the API handler manage items and email subscriptions, but not scan, publish or use queues', () => {

@@ -146,12 +146,49 @@ export class TeamStore {
   async teamIdForTokenHash(tokenHash: string, now: Date = new Date()): Promise<string | undefined> {
     const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }) }));
     if (!result.Item) return undefined;
-    const owner = unmarshall(result.Item) as { teamId: string; expiresAt?: string | null; lastUsedAt?: string | null };
+    const owner = unmarshall(result.Item) as { teamId: string; tokenId?: string; createdAt?: string; expiresAt?: string | null; lastUsedAt?: string | null };
     if (owner.expiresAt && Date.parse(owner.expiresAt) <= now.getTime()) return undefined;
+    if (!owner.tokenId) await this.adoptLegacyToken(tokenHash, owner.teamId, owner.createdAt ?? now.toISOString()).catch(() => undefined);
     if (!owner.lastUsedAt || now.getTime() - Date.parse(owner.lastUsedAt) >= LAST_USED_GRANULARITY_MS) {
       await this.recordUse(tokenHash, owner.lastUsedAt ?? null, now).catch(() => undefined);
     }
     return owner.teamId;
+  }
+
+  /**
+   * A token written before tokens had names (a team's only token, from
+   * createTeam) becomes a listed, revocable one named `initial` on its first
+   * use, and its team joins the team index: the migration runs itself, one
+   * team at a time, at the cost of three writes once. The lookup item is
+   * marked last, so a crash half-way is finished by the next request.
+   */
+  private async adoptLegacyToken(tokenHash: string, teamId: string, createdAt: string): Promise<void> {
+    const id = `tok_${tokenHash.slice(0, 16)}`;
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: teamPk(teamId), sk: `TOKENREF#${id}`, tokenHash, id, name: 'initial', createdAt, expiresAt: null }),
+      }),
+    );
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: teamPk(teamId), sk: 'TEAM' }),
+        UpdateExpression: 'SET teamPk = :kind, teamSk = :sort',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: marshall({ ':kind': TEAMS_INDEX_KEY, ':sort': `TEAM#${teamId}` }),
+      }),
+    );
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
+        UpdateExpression: 'SET tokenId = :id',
+        // Not brought back if it was revoked meanwhile (it could not have been: it was not listed, but the condition costs nothing).
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(tokenId)',
+        ExpressionAttributeValues: marshall({ ':id': id }),
+      }),
+    );
   }
 
   private async recordUse(tokenHash: string, previous: string | null, now: Date): Promise<void> {
