@@ -1,3 +1,5 @@
+import { createPooledFetch } from './pooled-fetch';
+
 /**
  * A polite HTTP client for upstream APIs: per-attempt timeout, bounded
  * retries with exponential backoff and full jitter on network errors, 429 and
@@ -16,6 +18,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
 
 export interface RetryingFetchDeps {
   policy: RetryPolicy;
+  /** What sends one attempt. @default a keep-alive undici pool (see pooled-fetch) */
+  transport?: FetchLike;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
@@ -51,6 +55,7 @@ export function createRetryingFetch(deps: RetryingFetchDeps): FetchLike {
   const sleep = deps.sleep ?? sleepFor;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
+  const transport = deps.transport ?? createPooledFetch();
 
   const backoff = (attempt: number) => {
     const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
@@ -73,7 +78,7 @@ export function createRetryingFetch(deps: RetryingFetchDeps): FetchLike {
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       let response: Response;
       try {
-        response = await fetch(url, { ...init, redirect: 'manual', signal: caller ? AbortSignal.any([caller, timeout]) : timeout });
+        response = await transport(url, { ...init, redirect: 'manual', signal: caller ? AbortSignal.any([caller, timeout]) : timeout });
       } catch (error) {
         if (caller?.aborted) throw abandoned();
         lastError = error;
