@@ -44,6 +44,13 @@ export const EnvSchema = z.object({
   WATCHPOST_SWEEP_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
   /** Parallel Scan segments the poller reads its index with. */
   WATCHPOST_SCAN_SEGMENTS: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * AWS: poller segments a tick fans out to (each a worker invocation from the
+   * segment queue, owning its share of the index). 1: the scheduled function
+   * polls everything itself. Set by the CDK stack (watchpost:pollSegments).
+   */
+  WATCHPOST_POLL_SEGMENTS: z.coerce.number().int().min(1).max(100).default(1),
+  WATCHPOST_POLL_SEGMENT_QUEUE_URL: optionalText,
   /** Seconds between sweeps; below WATCHPOST_POLL_INTERVAL_SECONDS, one Lambda invocation runs several. */
   WATCHPOST_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
   /** `0` turns sweeps off: one GET per watch per tick, as before them. */
@@ -194,7 +201,7 @@ export function tickDeadlineMs(env: Env, remainingMs: number = Number.POSITIVE_I
 /** A setting the deployment must provide (the CDK stack sets these). */
 export function requireSetting(
   env: Env,
-  name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN' | 'WATCHPOST_DELIVERY_QUEUE_URL' | 'WATCHPOST_DEAD_LETTER_QUEUE_URL' | 'WATCHPOST_SECRETS_KEY_ARN',
+  name: 'WATCHPOST_TABLE_NAME' | 'WATCHPOST_TOPIC_ARN' | 'WATCHPOST_DELIVERY_QUEUE_URL' | 'WATCHPOST_DEAD_LETTER_QUEUE_URL' | 'WATCHPOST_SECRETS_KEY_ARN' | 'WATCHPOST_POLL_SEGMENT_QUEUE_URL',
 ): string {
   const value = env[name];
   if (!value) throw new ConfigError([`${name}: required in AWS (set by the CDK stack)`]);

@@ -27,6 +27,15 @@ export interface WatchpostConfig {
    * @default 60
    */
   readonly sweepSeconds: number;
+  /**
+   * Poller segments a tick fans out to. 1: the scheduled function polls the
+   * whole index itself (small installations). More: it queues one message
+   * per segment and as many worker invocations each poll their share, for
+   * installations one function cannot poll within a tick (about 15,000
+   * watches a minute in single-GET mode; see the README's benchmark).
+   * @default 1
+   */
+  readonly pollSegments: number;
   /** @default https://api.deepopinion.ai */
   readonly deepOpinionBaseUrl: string;
   /** @default https://api.adaptionlabs.ai */
@@ -60,6 +69,7 @@ export const DEFAULT_CONFIG: WatchpostConfig = {
   pollerTimeoutMinutes: 5,
   pollConcurrency: 16,
   sweepSeconds: 60,
+  pollSegments: 1,
   deepOpinionBaseUrl: 'https://api.deepopinion.ai',
   adaptionBaseUrl: 'https://api.adaptionlabs.ai',
   maxWatchesPerTeam: 1000,
@@ -73,6 +83,7 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   pollerTimeoutMinutes: 'watchpost:pollerTimeoutMinutes',
   pollConcurrency: 'watchpost:pollConcurrency',
   sweepSeconds: 'watchpost:sweepSeconds',
+  pollSegments: 'watchpost:pollSegments',
   deepOpinionBaseUrl: 'watchpost:deepOpinionBaseUrl',
   adaptionBaseUrl: 'watchpost:adaptionBaseUrl',
   alarmEmail: 'watchpost:alarmEmail',
@@ -83,7 +94,7 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   apiBurstLimit: 'watchpost:apiBurstLimit',
 };
 
-const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
+const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'pollSegments', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
 
 /** Reads the config from construct context; values given on the command line arrive as strings. */
 export function configFromContext(tryGetContext: (key: string) => unknown): Partial<Record<keyof WatchpostConfig, unknown>> {
@@ -116,6 +127,7 @@ export function resolveConfig(input: Partial<Record<keyof WatchpostConfig, unkno
   integer('pollerTimeoutMinutes', 1, 15);
   integer('pollConcurrency', 1, 256);
   integer('sweepSeconds', 5, 86_400);
+  integer('pollSegments', 1, 100);
   integer('maxWatchesPerTeam', 1, 100_000);
   integer('maxSubscriptionsPerTeam', 1, 1000);
   integer('apiRateLimit', 1, 10_000);

@@ -40,6 +40,7 @@ export class WatchpostStack extends Stack {
       timeoutMinutes: config.pollerTimeoutMinutes,
       concurrency: config.pollConcurrency,
       sweepSeconds: config.sweepSeconds,
+      segments: config.pollSegments,
       reservedConcurrency: config.pollerReservedConcurrency,
       deepOpinionBaseUrl: config.deepOpinionBaseUrl,
       adaptionBaseUrl: config.adaptionBaseUrl,
@@ -59,6 +60,8 @@ export class WatchpostStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       poller: this.poller.function,
       pollerTimeout: this.poller.timeout,
+      pollIntervalMinutes: config.pollRateMinutes,
+      segments: this.poller.segments,
       deliverer: this.delivery.function,
       deadLetterQueue: this.delivery.deadLetterQueue,
       api: this.watchApi.api,

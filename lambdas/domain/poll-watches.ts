@@ -53,6 +53,12 @@ export interface PollOptions {
    * a consistent read) only the watches an earlier sweep fetched or wrote.
    */
   index?: SweepIndex | undefined;
+  /**
+   * Single GETs only: a tick cut off by its deadline saves where it stopped,
+   * and the next one starts there, so watches past the cut are not starved by
+   * ticks that never reach them. @default false
+   */
+  resume?: boolean | undefined;
 }
 
 /** The poll index kept between the sweeps of one invocation. */
@@ -125,15 +131,18 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
   if (deps.sweeps) {
     await sweepTick(deps, deps.sweeps, now, summary, signal, singleGet, pollInPool, options.index);
   } else {
-    pages: for await (const page of deps.store.pollablePages()) {
+    let stoppedAt: Watch[] | undefined;
+    pages: for await (const page of deps.store.pollablePages({ resume: options.resume ?? false })) {
       for (const watch of page) {
         if (signal?.aborted) {
           summary.cutOff = true;
+          stoppedAt = page;
           break pages;
         }
         await pollInPool(watch, () => singleGet(watch));
       }
     }
+    if (options.resume) await (stoppedAt ? deps.store.resumeAt?.(stoppedAt) : deps.store.finishedPass?.());
   }
   await pool.drain();
   await publisher.close();

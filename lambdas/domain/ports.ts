@@ -69,8 +69,15 @@ export interface WatchCommit {
 
 /** The store as the poller uses it. */
 export interface PollStore {
-  /** Active, unpaused watches, a page at a time. */
-  pollablePages(): AsyncIterable<Watch[]>;
+  /**
+   * Active, unpaused watches, a page at a time. With `resume`, starting where
+   * the last cut-off tick stopped (see resumeAt).
+   */
+  pollablePages(options?: { resume?: boolean }): AsyncIterable<Watch[]>;
+  /** The tick was cut off at this page (its first not wholly started): the next resumable pass starts there. */
+  resumeAt?(page: Watch[]): Promise<void>;
+  /** The tick went through every page: the next pass starts from the beginning. */
+  finishedPass?(): Promise<void>;
   /**
    * One watch, read consistently, if it is still in the poll index (a later
    * sweep of the same invocation re-reads what it wrote before writing again).

@@ -227,7 +227,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   const pollOnce = () => {
     // Never two ticks at once, as the Lambda's reserved concurrency ensures in AWS.
     // The deadline keeps a tick inside its interval, so the next one starts on time.
-    polling ??= pollWatches(deps, now(), { signal: AbortSignal.timeout(tickDeadlineMs(env, undefined, intervalSeconds)) }).finally(() => {
+    polling ??= pollWatches(deps, now(), { signal: AbortSignal.timeout(tickDeadlineMs(env, undefined, intervalSeconds)), resume: true }).finally(() => {
       polling = undefined;
     });
     return polling;

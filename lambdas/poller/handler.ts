@@ -1,16 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import { upstreamFetcherFromAws } from '../adapters/aws-wiring';
-import { SnsPublisher } from '../adapters/sns/sns-publisher';
-import { randomUUID } from 'node:crypto';
 import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TickLease } from '../adapters/dynamo/tick-lease';
-import type { Context } from 'aws-lambda';
-import { loadEnv, pollIntervalSeconds, pollPolicy, requireSetting, sweepPolicy, tickDeadlineMs } from '../config';
-import { pollWatches, type PollSummary } from '../domain/poll-watches';
-import { mergeSummaries, sweepInvocation } from '../domain/sweep-loop';
+import { SnsPublisher } from '../adapters/sns/sns-publisher';
+import { loadEnv, requireSetting } from '../config';
+import type { PollSummary } from '../domain/poll-watches';
+import { fanOutTick, type FannedOut } from './fan-out';
+import { runTick, type SkippedTick } from './run-tick';
+
+export type { SkippedTick } from './run-tick';
 
 const env = loadEnv(process.env);
 const logger = new Logger({ serviceName: 'watchpost-poller' });
@@ -20,57 +23,21 @@ const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
 const store = new DynamoPollStore({ client: dynamo, tableName, scanSegments: env.WATCHPOST_SCAN_SEGMENTS });
 const lease = new TickLease(dynamo, tableName);
 const publisher = new SnsPublisher(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN'));
-
-const sweeps = sweepPolicy(env);
 // Credentials come from Secrets Manager once per container.
-const upstreamFetcher = upstreamFetcherFromAws(env, logger);
+const fetcher = upstreamFetcherFromAws(env, logger);
+const sqs = new SQSClient({});
 
-/** What a tick that found another one running returns. */
-export interface SkippedTick {
-  skipped: 'another tick holds the lease';
-}
-
-export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<PollSummary | SkippedTick> => {
-  const remaining = context?.getRemainingTimeInMillis() ?? 15 * 60_000;
-  const startedAt = new Date();
-  const holder = context?.awsRequestId ?? randomUUID();
-  // Held until this invocation cannot be running any more, even if it dies without giving it back.
-  if (!(await lease.acquire(holder, startedAt, new Date(startedAt.getTime() + remaining)))) {
-    logger.info('another poll tick is still running; this one is skipped');
-    metrics.addMetric('TicksSkipped', MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
-    return { skipped: 'another tick holds the lease' };
+/**
+ * The scheduled tick. With one poller segment (small installations) it
+ * polls the whole index itself; with more, it is the coordinator: one
+ * message per segment on the segment queue, each taken by a worker
+ * invocation (segment-handler) that owns that share of the index.
+ */
+export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<PollSummary | SkippedTick | FannedOut> => {
+  if (env.WATCHPOST_POLL_SEGMENTS > 1) {
+    const fanned = await fanOutTick(sqs, requireSetting(env, 'WATCHPOST_POLL_SEGMENT_QUEUE_URL'), env.WATCHPOST_POLL_SEGMENTS, new Date());
+    logger.info('poll tick handed to its segments', { ...fanned });
+    return fanned;
   }
-  try {
-    const fetcher = await upstreamFetcher();
-    const deps = { store, fetcher, publisher, logger, policy: pollPolicy(env), sweeps: sweeps && { lister: fetcher, state: store, policy: sweeps } };
-    const intervalMs = pollIntervalSeconds(env) * 1000;
-    const sweepSeconds = env.WATCHPOST_SWEEP_SECONDS;
-    const summary =
-      sweeps && sweepSeconds !== undefined && sweepSeconds * 1000 < intervalMs
-        ? // Several sweeps until the next scheduled invocation is due (or this one's time runs short).
-          mergeSummaries(await sweepInvocation(deps, { startedAt: startedAt.getTime(), sweepSeconds, until: startedAt.getTime() + Math.min(intervalMs, remaining - 15_000) }))
-        : await pollWatches(deps, startedAt, { signal: AbortSignal.timeout(tickDeadlineMs(env, remaining)) });
-    logger.info('poll tick complete', { ...summary });
-    recordMetrics(summary);
-    return summary;
-  } finally {
-    await lease.release(holder, new Date());
-  }
+  return runTick({ env, store, lease, publisher, fetcher, logger, metrics }, { remainingMs: context?.getRemainingTimeInMillis() ?? 15 * 60_000, holder: context?.awsRequestId });
 };
-
-function recordMetrics(summary: PollSummary): void {
-  metrics.addMetric('WatchesPolled', MetricUnit.Count, summary.watches);
-  metrics.addMetric('Changes', MetricUnit.Count, summary.changed);
-  metrics.addMetric('PollFailures', MetricUnit.Count, summary.failed);
-  metrics.addMetric('CredentialFailures', MetricUnit.Count, summary.failuresByKind.credentials ?? 0);
-  metrics.addMetric('MalformedResponses', MetricUnit.Count, summary.failuresByKind.malformed ?? 0);
-  metrics.addMetric('EventsPublished', MetricUnit.Count, summary.eventsPublished);
-  metrics.addMetric('EventsPending', MetricUnit.Count, summary.eventsPending);
-  metrics.addMetric('VersionConflicts', MetricUnit.Count, summary.conflicts);
-  metrics.addMetric('StoreFailures', MetricUnit.Count, summary.failuresByKind.store ?? 0);
-  metrics.addMetric('TicksCutOff', MetricUnit.Count, summary.cutOff ? 1 : 0);
-  metrics.addMetric('ListFallbacks', MetricUnit.Count, summary.listFallbacks);
-  metrics.addMetric('UpstreamRequests', MetricUnit.Count, summary.requests.get + summary.requests.projectList + summary.requests.datasetList);
-  metrics.publishStoredMetrics();
-}

@@ -18,6 +18,9 @@ export interface MonitoringProps {
   readonly api: HttpApi;
   readonly key: IKey;
   readonly alarmEmail?: string | undefined;
+  readonly pollIntervalMinutes: number;
+  /** The fan-out's queue and worker, when ticks are split into segments. */
+  readonly segments?: { queue: Queue; worker: NodejsFunction; count: number } | undefined;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -25,7 +28,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 /** Operator alarms on a topic of their own, and one dashboard. */
 export class Monitoring extends Construct {
   public readonly alarmTopic: Topic;
-  public readonly alarms: Record<'pollerErrors' | 'pollerDuration' | 'credentialFailures' | 'deadLetters' | 'api5xx' | 'deliveryErrors', Alarm>;
+  public readonly alarms: Record<'pollerErrors' | 'pollerDuration' | 'credentialFailures' | 'deadLetters' | 'api5xx' | 'deliveryErrors' | 'ticksOverrun', Alarm> &
+    Partial<Record<'segmentBacklog' | 'segmentErrors', Alarm>>;
   public readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -84,6 +88,26 @@ export class Monitoring extends Construct {
       deadLetters: alarm('DeadLetters', deadLetters, 1, 'Deliveries gave up or messages kept failing: inspect the delivery dead-letter queue.'),
       api5xx: alarm('Api5xx', api5xx, 5, 'The watch API answered 5xx.'),
       deliveryErrors: alarm('DeliveryErrors', props.deliverer.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 'The delivery function failed.'),
+      // Cut off for 15 minutes running: the watches past the cut wait a tick each time (a resumed pass reaches them), so changes arrive late.
+      ticksOverrun: alarm(
+        'TicksOverrun',
+        new Metric({ namespace: 'Watchpost', metricName: 'TicksCutOff', dimensionsMap: { service: 'poller' }, statistic: 'Sum', period: FIVE_MINUTES }),
+        1,
+        'Poll ticks keep running past their deadline: raise watchpost:pollSegments (or the concurrency) so a tick fits its interval.',
+        3,
+      ),
+      ...(props.segments
+        ? {
+            segmentBacklog: alarm(
+              'PollSegmentBacklog',
+              props.segments.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+              props.pollIntervalMinutes * 60,
+              'Poll segment messages wait longer than a tick: workers cannot keep up (concurrency quota, or errors).',
+              3,
+            ),
+            segmentErrors: alarm('PollSegmentErrors', props.segments.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 'A poll segment worker failed (a whole segment, not one watch).'),
+          }
+        : {}),
     };
 
     const watchpostMetric = (metricName: string) =>

@@ -125,10 +125,10 @@ describe('poller', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_TICK_DEADLINE_SECONDS: '48' }) } });
   });
 
-  it('may scan, read, put, update and batch-write the table, publish to the topic and read its secret; nothing else', () => {
+  it('may scan, read, put, update, delete (a resume position) and batch-write the table, publish to the topic and read its secret; nothing else', () => {
     const statements = statementsOf(template, 'PollerFunction');
     expect(actionsOf(statements).filter((a) => !a.startsWith('xray:'))).toEqual(
-      ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey*', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish'].sort(),
+      ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:GenerateDataKey*', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sns:Publish'].sort(),
     );
     const publish = statements.find((s) => s.Action === 'sns:Publish');
     expect(publish?.Resource).toEqual(stack.resolve(stack.changes.topic.topicArn));
@@ -247,6 +247,53 @@ describe('webhook secrets key', () => {
       const [, fn] = Object.entries(functions).find(([id]) => id.startsWith(prefix))!;
       expect((fn as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables.WATCHPOST_SECRETS_KEY_ARN).toEqual(keyArn());
     }
+  });
+});
+
+describe('poll fan-out (watchpost:pollSegments)', () => {
+  const fanned = synth({ pollSegments: 4 });
+
+  it('is off by default: one scheduled function polls everything, with no segment queue or worker', () => {
+    expect(stack.poller.segments).toBeUndefined();
+    expect(Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.includes('SegmentWorker'))).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WATCHPOST_POLL_SEGMENTS: '1' }) } });
+  });
+
+  it('hands each tick to a worker per segment through an encrypted queue, one message per invocation', () => {
+    const { template: t, stack: s } = fanned;
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WATCHPOST_POLL_SEGMENTS: '4', WATCHPOST_POLL_SEGMENT_QUEUE_URL: s.resolve(s.poller.segments!.queue.queueUrl) }) },
+    });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: s.resolve(s.poller.segments!.queue.queueArn),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 3600, RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 2 } });
+    const send = statementsOf(t, 'PollerFunction').filter((st) => actionsOf([st]).includes('sqs:SendMessage'));
+    expect(send.map((st) => st.Resource)).toEqual([s.resolve(s.poller.segments!.queue.queueArn)]);
+  });
+
+  it('gives the workers what polling needs and nothing to do with the queue but consume it', () => {
+    const worker = actionsOf(statementsOf(fanned.template, 'PollerSegmentWorker')).filter((a) => !a.startsWith('xray:'));
+    expect(worker).toEqual(expect.arrayContaining(['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'sns:Publish', 'secretsmanager:GetSecretValue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    expect(worker).not.toContain('sqs:SendMessage');
+  });
+
+  it('alarms when ticks keep overrunning, when segment messages wait longer than a tick, and when a worker fails', () => {
+    fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TicksCutOff', Threshold: 1, EvaluationPeriods: 3, AlarmActions: [Match.anyValue()] });
+    fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 60, EvaluationPeriods: 3 });
+    fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: fanned.stack.resolve(fanned.stack.poller.segments!.worker.functionName) }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TicksCutOff' });
+    expect(() => synth({ pollSegments: 101 })).toThrow(/watchpost:pollSegments: must be a whole number from 1 to 100/);
+  });
+
+  it('passes cdk-nag AwsSolutions with the fan-out on', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'watchpost-fan-')) });
+    new WatchpostStack(app, 'Watchpost', { config: { pollSegments: 8 }, env: { account: '123456789012', region: 'eu-west-1' } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).not.toThrow();
   });
 });
 

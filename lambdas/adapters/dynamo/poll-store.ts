@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
 import type { PollStore, SweepStateStore, WatchCommit } from '../../domain/ports';
@@ -17,6 +17,21 @@ export interface PollStoreOptions {
   scanSegments?: number;
   /** How long event history is kept. */
   historyDays?: number;
+  /**
+   * This poller's share of the index when a tick fans out (WATCHPOST_POLL_SEGMENTS):
+   * segment `index` of `of`. Its Scan segments are `of × scanSegments` parallel
+   * segments of the whole index, of which it reads its own `scanSegments`, and it
+   * keeps its own sweep state and resume position. @default the whole index
+   */
+  share?: { index: number; of: number } | undefined;
+}
+
+/** Where a cut-off tick stopped, per Scan segment: its next start key, or `done` for a segment read to its end. */
+type ResumePosition = Record<string, Item | 'done'>;
+
+interface PagePosition {
+  segment: number;
+  startKey: Item | undefined;
 }
 
 const DAY_SECONDS = 86_400;
@@ -28,7 +43,6 @@ const BATCH_WRITE_LIMIT = 25;
  * queries live in WatchStore, so this side can change (segments, sweeps)
  * without touching them.
  */
-const SWEEP_KEY = { pk: 'SWEEP#state', sk: 'SWEEP' };
 
 export class DynamoPollStore implements PollStore, SweepStateStore {
   private readonly client: DynamoDBClient;
@@ -36,6 +50,15 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
   private readonly pageSize: number;
   private readonly historyDays: number;
   private readonly segments: number;
+  private readonly share: { index: number; of: number };
+  private readonly sweepKey: { pk: string; sk: string };
+  private readonly resumeKey: { pk: string; sk: string };
+  /** Where each yielded page began, so a cut-off tick can say where to resume. */
+  private readonly pagePositions = new WeakMap<Watch[], PagePosition>();
+  /** Per Scan segment of the current pass: the start key after its last yielded page, or done. */
+  private nextKeys = new Map<number, Item | 'done'>();
+  /** Whether the current pass began from a saved position (which its end then clears). */
+  private resumedPass = false;
 
   constructor(options: PollStoreOptions) {
     this.client = options.client;
@@ -43,15 +66,29 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
     this.pageSize = options.pageSize ?? 200;
     this.historyDays = options.historyDays ?? 90;
     this.segments = Math.max(1, Math.floor(options.scanSegments ?? 1));
+    this.share = options.share && options.share.of > 1 ? options.share : { index: 0, of: 1 };
+    // One poller segment keeps its own state: the whole index keeps the keys it always had.
+    const suffix = this.share.of > 1 ? `#${this.share.index}of${this.share.of}` : '';
+    this.sweepKey = { pk: `SWEEP#state${suffix}`, sk: 'SWEEP' };
+    this.resumeKey = { pk: `RESUME#poll${suffix}`, sk: 'RESUME' };
   }
 
   /**
-   * The poll index, read as `segments` parallel Scan segments, pages yielded
-   * as they arrive from any segment: reading the index is then not one
-   * sequential chain of pages on the tick's critical path.
+   * The poll index (this poller's share of it), read as `segments` parallel
+   * Scan segments, pages yielded as they arrive from any segment: reading
+   * the index is then not one sequential chain of pages on the tick's
+   * critical path. With `resume`, a pass starts where the last cut-off tick
+   * stopped (see resumeAt): segments it had finished are left for the next
+   * pass, so every watch is reached however often ticks are cut off.
    */
-  async *pollablePages(): AsyncIterable<Watch[]> {
-    const segments = Array.from({ length: this.segments }, (_, segment) => this.segmentPages(segment)[Symbol.asyncIterator]());
+  async *pollablePages(options: { resume?: boolean } = {}): AsyncIterable<Watch[]> {
+    const saved = options.resume ? await this.readResumePosition() : undefined;
+    this.resumedPass = saved !== undefined;
+    this.nextKeys = new Map();
+    const starts = Array.from({ length: this.segments }, (_, segment) => saved?.[String(segment)]);
+    const open = starts.map((start, segment) => ({ segment, start })).filter((entry) => entry.start !== 'done');
+    for (const { segment } of starts.map((start, segment) => ({ segment, start })).filter((entry) => entry.start === 'done')) this.nextKeys.set(segment, 'done');
+    const segments = open.map(({ segment, start }) => this.segmentPages(segment, start as Item | undefined)[Symbol.asyncIterator]());
     const next = (index: number) => segments[index]!.next().then((result) => ({ index, result }));
     const pending = new Map(segments.map((_, index) => [index, next(index)]));
     while (pending.size > 0) {
@@ -65,22 +102,58 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
     }
   }
 
-  private async *segmentPages(segment: number): AsyncIterable<Watch[]> {
-    let startKey: Item | undefined;
+  private async *segmentPages(segment: number, from: Item | undefined): AsyncIterable<Watch[]> {
+    const total = this.segments * this.share.of;
+    let startKey: Item | undefined = from;
     do {
+      const pageStart = startKey;
       const page = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
           IndexName: TABLE_LAYOUT.pollIndex.name,
           Limit: this.pageSize,
           ExclusiveStartKey: startKey,
-          ...(this.segments > 1 ? { Segment: segment, TotalSegments: this.segments } : {}),
+          ...(total > 1 ? { Segment: this.share.index * this.segments + segment, TotalSegments: total } : {}),
         }),
       );
       startKey = page.LastEvaluatedKey;
       const watches = (page.Items ?? []).map(itemToWatch);
-      if (watches.length > 0) yield watches;
+      if (watches.length > 0) {
+        this.pagePositions.set(watches, { segment, startKey: pageStart });
+        // Recorded as the page is handed over: a page read ahead but not yet yielded is not counted as reached.
+        this.nextKeys.set(segment, startKey ?? 'done');
+        yield watches;
+      }
     } while (startKey);
+    this.nextKeys.set(segment, 'done');
+  }
+
+  /**
+   * A tick was cut off at `page` (the first page not wholly started): the
+   * next pass starts that page again, and every other Scan segment where it
+   * had got to. One write, only when a tick is cut off.
+   */
+  async resumeAt(page: Watch[]): Promise<void> {
+    const at = this.pagePositions.get(page);
+    const position: ResumePosition = {};
+    for (let segment = 0; segment < this.segments; segment++) {
+      const reached = segment === at?.segment ? (at.startKey ?? undefined) : this.nextKeys.get(segment);
+      if (reached !== undefined) position[String(segment)] = reached;
+    }
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall({ ...this.resumeKey, position: JSON.stringify(position) }) }));
+  }
+
+  /** The pass reached the end of every segment: the next one starts from the beginning (a write only after a resumed pass). */
+  async finishedPass(): Promise<void> {
+    if (!this.resumedPass) return;
+    this.resumedPass = false;
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall(this.resumeKey) }));
+  }
+
+  private async readResumePosition(): Promise<ResumePosition | undefined> {
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(this.resumeKey), ConsistentRead: true }));
+    if (!Item) return undefined;
+    return JSON.parse(String(unmarshall(Item).position)) as ResumePosition;
   }
 
   async readIndexedWatch(watchId: string): Promise<Watch | undefined> {
@@ -92,7 +165,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
   }
 
   async readSweepState(): Promise<SweepState> {
-    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(SWEEP_KEY), ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(this.sweepKey), ConsistentRead: true }));
     if (!Item) return EMPTY_SWEEP_STATE;
     const item = unmarshall(Item) as { datasetHighWaterMark?: string | null; lastSweepAt?: string | null; version?: number };
     return { datasetHighWaterMark: item.datasetHighWaterMark ?? null, lastSweepAt: item.lastSweepAt ?? null, version: item.version ?? 0 };
@@ -104,7 +177,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ ...SWEEP_KEY, ...state, version: expectedVersion + 1 }, { removeUndefinedValues: true }),
+          Item: marshall({ ...this.sweepKey, ...state, version: expectedVersion + 1 }, { removeUndefinedValues: true }),
           ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(#version)' : '#version = :expected',
           ExpressionAttributeNames: { '#version': 'version' },
           ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: marshall({ ':expected': expectedVersion }) }),

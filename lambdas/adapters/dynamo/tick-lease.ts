@@ -1,7 +1,6 @@
-import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 
-const LEASE_KEY = marshall({ pk: 'LEASE#poll-tick', sk: 'LEASE' });
 
 /**
  * "No two ticks at once" without reserved concurrency: a tick first takes
@@ -10,17 +9,23 @@ const LEASE_KEY = marshall({ pk: 'LEASE#poll-tick', sk: 'LEASE' });
  * `until` (its Lambda's timeout), so a crash never stops polling for longer.
  */
 export class TickLease {
+  private readonly key: Record<string, AttributeValue>;
+
+  /** `name`: which ticks exclude each other; each poller segment of a fan-out has its own. */
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-  ) {}
+    name = 'poll-tick',
+  ) {
+    this.key = marshall({ pk: `LEASE#${name}`, sk: 'LEASE' });
+  }
 
   async acquire(holder: string, now: Date, until: Date): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: LEASE_KEY,
+          Key: this.key,
           UpdateExpression: 'SET #holder = :holder, #until = :until',
           ConditionExpression: 'attribute_not_exists(#until) OR #until <= :now',
           ExpressionAttributeNames: { '#holder': 'holder', '#until': 'leaseUntil' },
@@ -40,7 +45,7 @@ export class TickLease {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: LEASE_KEY,
+          Key: this.key,
           UpdateExpression: 'SET #until = :now',
           ConditionExpression: '#holder = :holder',
           ExpressionAttributeNames: { '#holder': 'holder', '#until': 'leaseUntil' },
