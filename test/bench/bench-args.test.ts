@@ -10,6 +10,7 @@ const DEFAULTS = {
   minutes: 5,
   latencyMs: 50,
   concurrency: 16,
+  segments: 1,
   modes: ['single', 'sweeps'],
 };
 
@@ -19,6 +20,11 @@ describe('npm run bench arguments', () => {
     expect(parseBenchArgs(['--watches', '200', '--mode', 'sweeps'], { BENCH_DATASETS: '5', BENCH_LATENCY_MS: '0', BENCH_CHANGE_RATE: '0.1' })).toEqual({
       options: { ...DEFAULTS, datasets: 200, latencyMs: 0, changeRate: 0.1, modes: ['sweeps'] },
     });
+  });
+
+  it('takes the number of poller segments, 1 to 32', () => {
+    expect(parseBenchArgs(['--segments', '4'], {})).toEqual({ options: { ...DEFAULTS, segments: 4 } });
+    expect(parseBenchArgs(['--segments', '33'], {})).toEqual({ errors: ['--segments must be a whole number from 1 to 32 (got "33")'] });
   });
 
   it('names every bad value at once instead of running with NaN', () => {

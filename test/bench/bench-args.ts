@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export const BENCH_USAGE = `usage: npm run bench -- [--datasets N] [--sessions M] [--projects P] [--change-rate R] [--sweep-seconds S]
-                        [--minutes T] [--latency MS] [--concurrency C] [--mode sweeps|single|both]
+                        [--minutes T] [--latency MS] [--concurrency C] [--segments K] [--mode sweeps|single|both]
 
   --datasets N       watched datasets, 0 to 100000 (BENCH_DATASETS, default 1000; --watches N is the same)
   --sessions M       watched correction sessions, 0 to 100000 (BENCH_SESSIONS, default 1000)
@@ -11,6 +11,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--datasets N] [--sessions M
   --minutes T        simulated minutes measured after the first (baseline) tick, 1 to 240 (BENCH_MINUTES, default 5)
   --latency MS       latency the simulator adds to each upstream answer, 0 to 10000 (BENCH_LATENCY_MS, default 50)
   --concurrency C    upstream requests in flight, 1 to 256 (WATCHPOST_POLL_CONCURRENCY, default 16)
+  --segments K       poller segments a tick fans out to, each with its own share, sweep mark and C requests in flight,
+                     run side by side in this process (AWS runs each in its own Lambda), 1 to 32 (default 1)
   --mode M           sweeps (list endpoints), single (one GET per watch) or both (default both)
   --help             this text`;
 
@@ -23,6 +25,7 @@ export interface BenchOptions {
   minutes: number;
   latencyMs: number;
   concurrency: number;
+  segments: number;
   modes: Array<'sweeps' | 'single'>;
 }
 
@@ -44,6 +47,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
         minutes: { type: 'string' },
         latency: { type: 'string' },
         concurrency: { type: 'string' },
+        segments: { type: 'string' },
         mode: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,6 +76,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     minutes: number('minutes', values.minutes ?? env.BENCH_MINUTES, 5, 1, 240),
     latencyMs: number('latency', values.latency ?? env.BENCH_LATENCY_MS, 50, 0, 10_000),
     concurrency: number('concurrency', values.concurrency ?? env.WATCHPOST_POLL_CONCURRENCY, 16, 1, 256),
+    segments: number('segments', values.segments ?? env.WATCHPOST_POLL_SEGMENTS, 1, 1, 32),
     modes: mode === 'both' ? ['single', 'sweeps'] : [mode as 'sweeps' | 'single'],
   };
   if (errors.length === 0 && options.datasets + options.sessions === 0) errors.push('--datasets and --sessions cannot both be 0');

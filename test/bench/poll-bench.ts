@@ -45,6 +45,7 @@ const SESSION_STEPS = ['SAMPLING', 'PREDICTING', 'ANNOTATING'];
 
 interface ModeFigures {
   mode: 'single' | 'sweeps';
+  segments: number;
   watches: number;
   ticks: number;
   upstreamPerTick: Record<string, number>;
@@ -162,15 +163,18 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
     },
     logger,
   );
-  const pollStore = new DynamoPollStore({ client, tableName, scanSegments: 4 });
-  const deps: PollDeps = {
-    store: pollStore,
-    fetcher,
-    publisher: new SnsPublisher(snsClient, 'arn:aws:sns:local:000000000000:bench'),
-    logger,
-    policy: { concurrency: o.concurrency, failureThreshold: 5, heartbeatSeconds: 3600 },
-    sweeps: mode === 'sweeps' ? { lister: fetcher, state: pollStore, policy: { fullRefreshSeconds: 3600, overlapSeconds: 120 } } : undefined,
-  };
+  // One poller per segment, each with its share of the index and its own sweep mark, as the fan-out runs them.
+  const segmentDeps: PollDeps[] = Array.from({ length: o.segments }, (_, index) => {
+    const pollStore = new DynamoPollStore({ client, tableName, scanSegments: 4, share: o.segments > 1 ? { index, of: o.segments } : undefined });
+    return {
+      store: pollStore,
+      fetcher,
+      publisher: new SnsPublisher(snsClient, 'arn:aws:sns:local:000000000000:bench'),
+      logger,
+      policy: { concurrency: o.concurrency, failureThreshold: 5, heartbeatSeconds: 3600 },
+      sweeps: mode === 'sweeps' ? { lister: fetcher, state: pollStore, policy: { fullRefreshSeconds: 3600, overlapSeconds: 120 } } : undefined,
+    };
+  });
 
   const all = resources(o);
   progress(`${mode}: setting up ${all.length} watches (${o.datasets} datasets, ${o.sessions} sessions in ${o.projects} projects)…`);
@@ -185,7 +189,7 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   await forEachBounded(all, 32, (resource) => store.putWatch(createWatch({ watchId: `w_${subjectOf(resource).replaceAll('/', '_')}`, team: 'bench', resource }, new Date(start))));
 
   progress(`${mode}: baseline tick (first snapshots; not reported)…`);
-  await pollWatches(deps, new Date(start));
+  await Promise.all(segmentDeps.map((deps) => pollWatches(deps, new Date(start))));
   simulator.setLatency(o.latencyMs);
 
   const random = prng(42);
@@ -194,11 +198,11 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   let changes = 0;
   // Sweeps more often than the one-minute schedule run as one invocation a minute: one Scan, then re-reads.
   const sweepsPerInvocation = mode === 'sweeps' && o.sweepSeconds < 60 ? Math.floor(60 / o.sweepSeconds) : 1;
-  let index = newSweepIndex();
+  let indexes = segmentDeps.map(() => newSweepIndex());
   readUnits = 0;
   for (let tick = 1; tick <= ticks; tick++) {
     const tickAt = start + tick * o.sweepSeconds * 1000;
-    if ((tick - 1) % sweepsPerInvocation === 0) index = newSweepIndex();
+    if ((tick - 1) % sweepsPerInvocation === 0) indexes = segmentDeps.map(() => newSweepIndex());
     // Changes spread over the interval before this tick; each resource at most once per interval.
     const count = Math.round(all.length * o.changeRate * (o.sweepSeconds / 60));
     const chosen = new Set<number>();
@@ -223,7 +227,8 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
     tickSimStart = tickAt;
     tickRealStart = performance.now();
     const cpu = process.cpuUsage();
-    const summary = await pollWatches(deps, new Date(tickAt), { index: sweepsPerInvocation > 1 ? index : undefined });
+    const summaries = await Promise.all(segmentDeps.map((deps, segment) => pollWatches(deps, new Date(tickAt), { index: sweepsPerInvocation > 1 ? indexes[segment] : undefined })));
+    const eventsPublished = summaries.reduce((sum, s) => sum + s.eventsPublished, 0);
     const seconds = (performance.now() - tickRealStart) / 1000;
     const used = process.cpuUsage(cpu);
     perTick.cpuMs += (used.user + used.system) / 1000;
@@ -234,11 +239,13 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
     perTick.sns += sns.commandCalls(PublishBatchCommand).length;
     // Dataset list pages run one after another, and the GETs they call for after them.
     const requests = Object.values(byEndpoint).reduce((a, b) => a + b, 0);
-    const listPages = summary.requests.datasetList;
-    const bound = Math.max(listPages + Math.ceil((byEndpoint.dataset ?? 0) / o.concurrency), Math.ceil(requests / o.concurrency)) * (o.latencyMs / 1000);
+    // Segments run side by side: each walks its own list pages, and together they have segments × C requests in flight.
+    const listPages = Math.max(...summaries.map((s) => s.requests.datasetList));
+    const inFlight = o.concurrency * o.segments;
+    const bound = Math.max(listPages + Math.ceil((byEndpoint.dataset ?? 0) / inFlight), Math.ceil(requests / inFlight)) * (o.latencyMs / 1000);
     perTick.bounds.push(bound);
     perTick.scanSeconds.push(scanMs / 1000);
-    progress(`${mode}: tick ${tick}/${ticks}: ${requests} upstream requests, ${round(seconds)} s, ${summary.eventsPublished} events`);
+    progress(`${mode}: tick ${tick}/${ticks}: ${requests} upstream requests, ${round(seconds)} s, ${eventsPublished} events`);
   }
 
   const totalUpstream = [...perTick.upstream.values()].reduce((a, b) => a + b, 0);
@@ -251,6 +258,7 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   client.destroy();
   return {
     mode,
+    segments: o.segments,
     watches: all.length,
     ticks,
     upstreamPerTick: perTickOf(perTick.upstream),
@@ -280,6 +288,7 @@ async function main(): Promise<void> {
   console.table(
     results.map((r) => ({
       mode: r.mode,
+      segments: r.segments,
       watches: r.watches,
       'upstream/tick': Object.entries(r.upstreamPerTick).map(([k, n]) => `${k}:${n}`).join(' '),
       'upstream/min': r.upstreamPerMinute,
