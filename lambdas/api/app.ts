@@ -5,6 +5,7 @@ import { closestName, knownFieldNames } from './field-names';
 import { identify } from './identify';
 import type { ApiDeps } from './deps';
 import { ApiProblem, internalErrorResponse, problemResponse, problems, type ApiRequest, type ApiResponse, type FieldProblem } from './http';
+import { isConsolePath, serveConsole } from '../console/serve';
 import { ROUTES, type Route } from './routes';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -31,6 +32,8 @@ const COMPILED: CompiledRoute[] = ROUTES.map((route) => ({
 export async function handleApiRequest(deps: ApiDeps, request: ApiRequest): Promise<ApiResponse> {
   const requestId = randomUUID();
   try {
+    // The console is static and public (sign-in happens in the page, against /v1).
+    if (isConsolePath(request.path)) return serveConsole(await deps.consoleAssets?.(), request.method.toUpperCase(), request.path);
     return await dispatch(deps, request);
   } catch (error) {
     if (error instanceof ApiProblem) return problemResponse(error, request.path);

@@ -1,3 +1,4 @@
+import type { ConsoleAssets } from '../console/assets';
 import type { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import type { EmailSubscriptions } from '../adapters/sns/email-subscriptions';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   quota: TeamQuota;
   /** Local development only: admit http:// receivers on loopback. */
   allowPrivateWebhooks: boolean;
+  /** The built console served under /console; absent or undefined: not served here. */
+  consoleAssets?: (() => Promise<ConsoleAssets | undefined>) | undefined;
   /** Local runtime only: how to admit a loopback receiver, said when one is refused. */
   privateWebhooksHint?: string | undefined;
   now: () => Date;

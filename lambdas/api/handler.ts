@@ -1,7 +1,9 @@
+import { join } from 'node:path';
+import { readConsoleAssets } from '../console/assets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { adminTokenFromAws, upstreamCredentialsFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
+import { adminTokenFromAws, lazily, upstreamCredentialsFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
@@ -57,6 +59,8 @@ const deps: ApiDeps = {
   quota: TeamQuota.forTable(client, tableName),
   // The loopback switch is for laptops only; in AWS it never applies.
   allowPrivateWebhooks: false,
+  // Built into the bundle by the stack (see lib/constructs/watch-api.ts), read once per container.
+  consoleAssets: lazily(() => readConsoleAssets(join(process.env.LAMBDA_TASK_ROOT ?? '.', 'console'))),
   now: () => new Date(),
 };
 

@@ -25,6 +25,7 @@ import type { ApiDeps } from '../api/deps';
 import { startApiServer } from './api-server';
 import { seedDemo } from './demo';
 import { JsonlPublisher } from './jsonl-publisher';
+import { buildConsoleAssets } from '../console/assets';
 import { JsonlDeadLetters, MailLogNotices, MailLogSender, startRetryLoop, storedRetries, SubscriptionLanes } from './local-delivery';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from './simulator/simulator';
 
@@ -213,6 +214,8 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     quota: TeamQuota.forTable(dynamoClient, LOCAL_TABLE),
     allowPrivateWebhooks: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS,
     privateWebhooksHint: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS ? undefined : 'a receiver on this machine needs WATCHPOST_ALLOW_PRIVATE_WEBHOOKS=1 in the environment of npm start (and a restart)',
+    // Built on its first request (esbuild, a few hundred milliseconds), not at every start.
+    consoleAssets: onceLazily(buildConsoleAssets),
     now,
   };
   const adminToken = env.WATCHPOST_ADMIN_TOKEN ?? (await localAdminToken(join(dataDir, 'admin-token')));
@@ -222,6 +225,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     `Watch API on ${apiServer.url} (OpenAPI: ${apiServer.url}/v1/openapi.json); admin token: ` +
       (env.WATCHPOST_ADMIN_TOKEN ? 'WATCHPOST_ADMIN_TOKEN' : `in ${join(dataDir, 'admin-token')}`),
   );
+  print(`Console on ${apiServer.url}/console/ (sign in with a team token${simulator ? `, e.g. the demo team's in ${join(dataDir, 'demo-team-token')}` : ''})`);
 
   let polling: Promise<PollSummary> | undefined;
   const pollOnce = () => {
@@ -281,4 +285,10 @@ async function localAdminToken(file: string): Promise<string> {
   const token = newTeamToken().replace(/^wpt_/, 'wpa_');
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/** One build, started on first use and shared by every later call. */
+function onceLazily<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= load());
 }

@@ -18,6 +18,8 @@ export interface NodeFunctionProps {
   /** @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
   readonly description?: string;
+  /** Commands run after esbuild, locally, to add files to the bundle (`outputDir` is its root). */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -60,6 +62,9 @@ export class NodeFunction extends Construct {
         forceDockerBundling: false,
         // Only esbuild's errors: its size table per function drowns the output of cdk and of the tests.
         logLevel: LogLevel.ERROR,
+        ...(props.afterBundling
+          ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: props.afterBundling } }
+          : {}),
       },
     });
   }

@@ -51,6 +51,8 @@ export class WatchApi extends Construct {
         WATCHPOST_MAX_WATCHES_PER_TEAM: String(props.maxWatchesPerTeam),
         WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM: String(props.maxSubscriptionsPerTeam),
       },
+      // The console's static files travel in this function's bundle: no bucket or extra server to run.
+      afterBundling: (inputDir, outputDir) => [`cd "${inputDir}" && npx --no-install tsx lambdas/console/build-cli.ts "${outputDir}/console"`],
     }).function;
     props.store.bind(this.handler, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']);
     props.secrets.bindUpstreamCredentials(this.handler);
@@ -112,6 +114,9 @@ export class WatchApi extends Construct {
     this.api.addRoutes({ path: '/healthz', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/v1/openapi.json', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/v1/event-types', methods: [HttpMethod.GET], integration });
+    // The console page and files are public; everything it reads goes through /v1 with the team's token.
+    this.api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration });
+    this.api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
     this.stage = stage;
     this.url = `https://${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/`;

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../lambdas/api/auth';
+import { buildConsoleAssets, writeConsoleAssets } from '../../lambdas/console/assets';
 import { TeamStore } from '../../lambdas/adapters/dynamo/team-store';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
@@ -91,5 +94,25 @@ describe('team-token authorizer', () => {
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
     vi.stubEnv('WATCHPOST_ADMIN_TOKEN', ADMIN);
     vi.resetModules();
+  });
+
+  it('serves the console built into its bundle, without a token, with its security headers', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'watchpost-task-'));
+    await writeConsoleAssets(await buildConsoleAssets(), join(root, 'console'));
+    vi.stubEnv('LAMBDA_TASK_ROOT', root);
+    const { handler } = await import('../../lambdas/api/handler');
+    const event = fixture('api-create-watch.json');
+    event.rawPath = '/console/';
+    event.requestContext.http.method = 'GET';
+    event.body = undefined;
+    event.isBase64Encoded = false;
+    delete (event.requestContext as { authorizer?: unknown }).authorizer;
+
+    const response = await handler(event);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.headers?.['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(String(response.body)).toContain('<script defer src="/console/app.js?v=');
   });
 });

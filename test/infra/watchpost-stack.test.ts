@@ -158,6 +158,10 @@ describe('watch API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /healthz', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/event-types', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /console', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /console/{proxy+}', AuthorizationType: 'NONE' });
+    const open = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter((r) => (r as { Properties: { AuthorizationType: string } }).Properties.AuthorizationType === 'NONE');
+    expect(open).toHaveLength(5);
   });
 
   it('lets the authorizer read items and the admin token, and write only token use to token and team items', () => {
@@ -377,6 +381,10 @@ describe('synthesis', () => {
     const bundles = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.') && existsSync(join(assembly.directory, entry, 'index.js')));
     expect(code).toHaveLength(4);
     expect(bundles).toHaveLength(4);
+    // The API function's bundle carries the built console (its afterBundling hook).
+    const withConsole = bundles.filter((entry) => existsSync(join(assembly.directory, entry, 'console', 'index.html')));
+    expect(withConsole).toHaveLength(1);
+    expect(readdirSync(join(assembly.directory, withConsole[0]!, 'console')).sort()).toEqual(['app.css', 'app.js', 'index.html']);
   }, 120_000);
 
   it('fails synthesis when a cdk-nag finding is left unacknowledged', async () => {

@@ -1,0 +1,75 @@
+/**
+ * The picture of a watch's history: one lane per status it has had, a bar
+ * for each stretch of time it spent in that status, and a mark where the
+ * grade changed. Pure, so it is tested without a browser.
+ */
+export interface TimelineEvent {
+  id: string;
+  type: string;
+  time: string;
+  data: { changes: Array<{ field: string; from: string | number | null; to: string | number | null }>; current: { status: string; grade: string | null } | null };
+}
+
+export interface TimelineBar {
+  lane: number;
+  status: string;
+  from: number;
+  to: number;
+}
+
+export interface TimelineMark {
+  at: number;
+  label: string;
+}
+
+export interface Timeline {
+  lanes: string[];
+  bars: TimelineBar[];
+  grades: TimelineMark[];
+  start: number;
+  end: number;
+}
+
+/**
+ * Events in any order (the API lists newest first); `now` closes the last
+ * stretch, and `since` (the watch's creation) opens the first one, whose
+ * status the first change's `from` tells.
+ */
+export function buildTimeline(events: TimelineEvent[], now: number, since?: number): Timeline {
+  const ordered = [...events].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  const lanes: string[] = [];
+  const bars: TimelineBar[] = [];
+  const grades: TimelineMark[] = [];
+  let open: { status: string; from: number } | undefined;
+  const laneOf = (status: string) => {
+    if (!lanes.includes(status)) lanes.push(status);
+    return lanes.indexOf(status);
+  };
+  for (const event of ordered) {
+    const at = Date.parse(event.time);
+    const status = event.data.current?.status ?? (event.type.endsWith('.gone') ? 'gone' : undefined);
+    const from = event.data.changes.find((change) => change.field === 'status')?.from;
+    // The first event also says where the watch came from, when it changed status.
+    if (!open && typeof from === 'string') open = { status: from, from: since !== undefined && since < at ? since : at };
+    if (status !== undefined && status !== open?.status) {
+      if (open) bars.push({ lane: laneOf(open.status), status: open.status, from: open.from, to: at });
+      open = { status, from: at };
+    }
+    const grade = event.data.changes.find((change) => change.field === 'grade');
+    if (grade) grades.push({ at, label: `${grade.from ?? '–'} → ${grade.to ?? '–'}` });
+  }
+  if (open) bars.push({ lane: laneOf(open.status), status: open.status, from: open.from, to: Math.max(now, open.from) });
+  const times = bars.flatMap((bar) => [bar.from, bar.to]).concat(grades.map((mark) => mark.at));
+  const start = times.length > 0 ? Math.min(...times) : now;
+  const end = times.length > 0 ? Math.max(...times, start + 1) : now + 1;
+  return { lanes, bars, grades, start, end };
+}
+
+/** The colour family of a status, for badges and bars: running, done, failed, or waiting. */
+export function statusTone(status: string | null | undefined): 'ok' | 'bad' | 'busy' | 'idle' {
+  const s = (status ?? '').toLowerCase();
+  if (['succeeded', 'finished', 'completed', 'done'].includes(s)) return 'ok';
+  if (['failed', 'error', 'gone', 'cancelled', 'canceled'].includes(s)) return 'bad';
+  if (['running', 'sampling', 'predicting', 'annotating', 'processing', 'evaluating'].includes(s)) return 'busy';
+  return 'idle';
+}
