@@ -386,7 +386,7 @@ export const ROUTES: Route[] = [
           subscription.status = status;
         }
       }
-      const recentAttempts = await deps.deliveries.recentAttempts(subscription.id);
+      const [recentAttempts, nextRetryAt] = await Promise.all([deps.deliveries.recentAttempts(subscription.id), deps.deliveries.nextRetryAt(subscription.id)]);
       return json(200, {
         ...subscriptionView(subscription),
         delivery: {
@@ -394,6 +394,7 @@ export const ROUTES: Route[] = [
           failedAttempts: subscription.failedCount ?? 0,
           lastSuccessAt: subscription.lastSuccessAt ?? null,
           lastFailureAt: subscription.lastFailureAt ?? null,
+          nextRetryAt,
           recentAttempts,
         },
       });

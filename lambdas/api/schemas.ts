@@ -198,6 +198,7 @@ export const SubscriptionView = z
         failedAttempts: z.number().int(),
         lastSuccessAt: z.string().nullable(),
         lastFailureAt: z.string().nullable(),
+        nextRetryAt: z.string().nullable().meta({ description: 'When the earliest scheduled retry of a failed delivery is due; null when none waits.' }),
         recentAttempts: z.array(AttemptView),
       })
       .optional()

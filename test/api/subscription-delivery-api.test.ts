@@ -43,6 +43,26 @@ describe('subscription delivery routes', () => {
     expect(read.json.delivery.recentAttempts[0]).toMatchObject({ statusCode: 202, attempt: 1, error: null, latencyMs: expect.any(Number) });
   });
 
+  it('says when the earliest retry of a failed delivery is due, and nothing once none waits', async () => {
+    const id = await webhook();
+    const before = await api.call('GET', `/v1/subscriptions/${id}`, { token });
+    const stored = (await api.deps.subscriptions.get('team-a', id))!;
+    const event = (version: number) =>
+      buildWatchEvent({ watch: { watchId: 'w_r', team: 'team-a', label: null, resource: { type: 'dataset', datasetId: 'ds_1' } }, version, time: new Date(), type: EVENT_TYPES.changed, previous: null, current: null });
+    const now = new Date();
+    for (const [version, due] of [[1, '2026-12-01T12:30:00.000Z'], [2, '2026-12-01T12:05:00.000Z']] as const) {
+      const { record } = await api.deps.deliveries.createIfAbsent({ team: 'team-a', subscriptionId: stored.id, eventId: event(version).id, event: event(version), status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), createdAt: now.toISOString() }, now);
+      await api.deps.deliveries.setState(record, { status: 'pending', attempts: 1, nextAttemptAt: due });
+    }
+    // A first attempt not yet made is not a retry.
+    await api.deps.deliveries.createIfAbsent({ team: 'team-a', subscriptionId: stored.id, eventId: event(3).id, event: event(3), status: 'pending', attempts: 0, nextAttemptAt: '2026-12-01T12:00:00.000Z', createdAt: now.toISOString() }, now);
+
+    const waiting = await api.call('GET', `/v1/subscriptions/${id}`, { token });
+
+    expect(before.json.delivery.nextRetryAt).toBeNull();
+    expect(waiting.json.delivery.nextRetryAt).toBe('2026-12-01T12:05:00.000Z');
+  });
+
   it('refuses to test an email subscription, which SNS delivers', async () => {
     const { json } = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'email', address: 'a@corp.example' } });
 

@@ -131,11 +131,15 @@ describe('the console in a real Chromium, against npm start with the simulator',
     const failed = card.locator('tr.failed');
     await failed.first().waitFor({ timeout: 10_000 });
     expect(await failed.first().locator('td').nth(2).textContent()).toBe('500');
+    const nextRetry = card.locator('dt:has-text("Next retry") + dd');
+    await expect.poll(() => nextRetry.textContent(), { timeout: 10_000 }).not.toBe('none waiting');
 
     await failed.first().getByRole('button', { name: 'Retry' }).click();
     await expect.poll(() => card.getByRole('status').textContent(), { timeout: 10_000 }).toContain('Redeliver: done (200)');
     expect(receiver.received.length).toBeGreaterThanOrEqual(2);
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    // Delivered now: no retry waits for it.
+    await expect.poll(() => nextRetry.textContent(), { timeout: 10_000 }).toBe('none waiting');
   });
 
   it('pauses a watch', async () => {

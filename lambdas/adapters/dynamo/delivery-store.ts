@@ -182,6 +182,35 @@ export class DeliveryStore {
   }
 
   /**
+   * When the subscription's next scheduled retry is due: the earliest pending
+   * delivery that has been tried before; null when none waits. A Query of
+   * the subscription's own partition (its records expire after 30 days).
+   */
+  async nextRetryAt(subscriptionId: string): Promise<string | null> {
+    let earliest: string | null = null;
+    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: '#status = :pending AND attempts > :none',
+          ProjectionExpression: 'nextAttemptAt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':pk': subPk(subscriptionId), ':prefix': 'DELIVERY#', ':pending': 'pending', ':none': 0 }),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const at = unmarshall(item).nextAttemptAt as string | null | undefined;
+        if (at && (earliest === null || at < earliest)) earliest = at;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return earliest;
+  }
+
+  /**
    * Pending deliveries due by `now`. A Scan: used by the local runtime's retry
    * loop only; in AWS retries travel as delayed SQS messages instead.
    */

@@ -82,6 +82,8 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
         </dd>
         <dt>Last 24 h</dt>
         <dd>{lastDay.length === 0 ? 'no attempts' : `${Math.round((ok / lastDay.length) * 100)}% delivered (${ok} of ${lastDay.length} recent attempts)`}</dd>
+        <dt>Next retry</dt>
+        <dd>{s.delivery?.nextRetryAt ? when(s.delivery.nextRetryAt) : 'none waiting'}</dd>
         {s.failingSince && (
           <>
             <dt>Failing since</dt>

@@ -42,7 +42,7 @@ export interface SubscriptionView {
   disabledReason: string | null;
   failingSince: string | null;
   secret?: string;
-  delivery?: { delivered: number; failedAttempts: number; lastSuccessAt: string | null; lastFailureAt: string | null; recentAttempts: Attempt[] };
+  delivery?: { delivered: number; failedAttempts: number; lastSuccessAt: string | null; lastFailureAt: string | null; nextRetryAt: string | null; recentAttempts: Attempt[] };
 }
 
 export interface Page<T> {
