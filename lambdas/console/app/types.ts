@@ -1,49 +1,19 @@
-/** The API's views as the console reads them (see lambdas/api/views.ts and the OpenAPI document). */
-export type Resource = { type: 'dataset'; datasetId: string } | { type: 'correction_session'; projectId: number; correctionId: number };
+/**
+ * The API's views as the console reads them: the server's own view types
+ * (type-only imports, erased from the bundle), so the two cannot drift.
+ */
+import type { AttemptLog } from '../../adapters/dynamo/delivery-store';
+import type { subscriptionView, watchView } from '../../api/views';
+import type { ResourceRef } from '../../domain/resource';
 
-export interface Snapshot {
-  status: string;
-  grade: string | null;
-  score: number | null;
-  progressPercent: number | null;
-}
+export type Resource = ResourceRef;
+export type Attempt = AttemptLog;
+export type WatchView = ReturnType<typeof watchView>;
 
-export interface WatchView {
-  id: string;
-  resource: Resource;
-  notifyOn: string[];
-  label: string | null;
-  paused: boolean;
-  state: string;
-  current: Snapshot | null;
-  lastPolledAt: string | null;
-  lastError: { kind: string; message: string; at?: string } | null;
-  createdAt: string;
-}
-
-export interface Attempt {
-  at: string;
-  eventId: string;
-  attempt: number;
-  statusCode: number | null;
-  latencyMs: number;
-  error: string | null;
-}
-
-export interface SubscriptionView {
-  id: string;
-  channel: 'email' | 'slack' | 'webhook';
-  address?: string;
-  url?: string;
-  filter: Record<string, unknown> | null;
-  status: 'active' | 'pending_confirmation' | 'disabled';
-  description: string | null;
-  paused: boolean;
-  disabledReason: string | null;
-  failingSince: string | null;
+export type SubscriptionView = ReturnType<typeof subscriptionView> & {
   secret?: string;
   delivery?: { delivered: number; failedAttempts: number; lastSuccessAt: string | null; lastFailureAt: string | null; nextRetryAt: string | null; recentAttempts: Attempt[] };
-}
+};
 
 export interface Page<T> {
   items: T[];
