@@ -142,11 +142,31 @@ describe('the console in a real Chromium, against npm start with the simulator',
     await expect.poll(() => nextRetry.textContent(), { timeout: 10_000 }).toBe('none waiting');
   });
 
-  it('pauses a watch', async () => {
+  it('pauses a watch from the keyboard alone', async () => {
     await page.getByRole('link', { name: 'Watches' }).click();
-    await row('console run').getByRole('button', { name: 'Pause' }).click();
+    const pause = row('console run').getByRole('button', { name: 'Pause' });
+    await pause.waitFor();
+    // Tab until the row's Pause button has focus, then Enter: no pointer involved.
+    for (let presses = 0; presses < 60 && !(await pause.evaluate((el) => el === document.activeElement)); presses++) await page.keyboard.press('Tab');
+    expect(await pause.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
     await row('console run').getByRole('button', { name: 'Resume' }).waitFor();
+
     expect(await row('console run').locator('.badge', { hasText: 'paused' }).count()).toBe(1);
+    const watches = (await (await fetch(`${runtime.apiUrl}/v1/watches?limit=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: Array<{ label: string; paused: boolean }> };
+    expect(watches.items.find((w) => w.label === 'console run')?.paused).toBe(true);
+  });
+
+  it('follows the system’s dark colour scheme', async () => {
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await background();
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    expect(light).toBe('rgb(255, 255, 255)');
+    expect(dark).toBe('rgb(15, 20, 25)');
   });
 
   it('renders a hostile label as text: no element, no script', async () => {
