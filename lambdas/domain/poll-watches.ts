@@ -223,6 +223,8 @@ async function sweepTick(
       const listed = sessions?.get(resource.correctionId);
       // Missing from its project's list, or unreadable there: a GET decides (404 is the only proof of gone).
       if (listed && listed.outcome === 'found') return listed;
+      // Finished, with no refresh due and no list of its project this tick: nothing to ask.
+      if (!projectLists.has(resource.projectId) && plan.quietSessions.has(watch.watchId)) return 'unchanged';
       return singleGet(watch);
     }
     const sweep = await datasetSweep;

@@ -8,9 +8,13 @@ import type { Watch } from './watch';
  * does the I/O.
  *
  * - Correction sessions: one `GET /projects/{p}/corrections` per project with
- *   two or more watched sessions (its entries carry the full state); a
- *   project with one watched session costs one GET either way, so it gets
- *   the single GET, whose answer is authoritative (404 = gone).
+ *   two or more watched sessions to look at (its entries carry the full
+ *   state); a project with one costs one GET either way, so it gets the
+ *   single GET, whose answer is authoritative (404 = gone). A session that
+ *   has reached a terminal status (FINISHED, FAILED) is quiet: it is looked
+ *   at when its project is listed anyway, and otherwise only once per
+ *   full-refresh period (to hear that it was deleted), spread like the
+ *   datasets' refreshes, so finished jobs do not cost a list every sweep.
  * - Datasets: one walk of the list sorted by `updated_at` (newest first) down
  *   to the last sweep's high-water mark minus an overlap; only watched
  *   datasets whose `updated_at` or `status` moved are fetched by themselves
@@ -44,6 +48,8 @@ export interface ListedDataset {
 export interface TickPlan {
   /** Projects whose sessions come from one list request. */
   projectLists: number[];
+  /** Quiet sessions (terminal status) with nothing due this tick: not fetched unless their project is listed anyway. */
+  quietSessions: Set<string>;
   /** Whether dataset watches exist, so the dataset list is swept. */
   sweepDatasets: boolean;
   /** Dataset watches due for their periodic full fetch this tick. */
@@ -54,10 +60,18 @@ export interface TickPlan {
 export function planTick(watches: readonly Watch[], state: SweepState, now: Date, policy: SweepPolicy): TickPlan {
   const sessionsByProject = new Map<number, Set<number>>();
   const refreshDue = new Set<string>();
+  const quietSessions = new Set<string>();
   let sweepDatasets = false;
   for (const watch of watches) {
     const { resource } = watch;
     if (resource.type === 'correction_session') {
+      if (isQuietSession(watch)) {
+        if (!fullRefreshDue(watch.watchId, state.lastSweepAt, now, policy.fullRefreshSeconds)) {
+          quietSessions.add(watch.watchId);
+          continue;
+        }
+        refreshDue.add(watch.watchId);
+      }
       const sessions = sessionsByProject.get(resource.projectId) ?? new Set<number>();
       sessions.add(resource.correctionId);
       sessionsByProject.set(resource.projectId, sessions);
@@ -67,7 +81,21 @@ export function planTick(watches: readonly Watch[], state: SweepState, now: Date
     }
   }
   const projectLists = [...sessionsByProject].filter(([, sessions]) => sessions.size >= 2).map(([projectId]) => projectId);
-  return { projectLists: projectLists.sort((a, b) => a - b), sweepDatasets, refreshDue };
+  return { projectLists: projectLists.sort((a, b) => a - b), quietSessions, sweepDatasets, refreshDue };
+}
+
+/** DeepOpinion's terminal statuses (upstream-apis.md): a session there changes only by going away. */
+export const TERMINAL_SESSION_STATUSES: readonly string[] = ['FINISHED', 'FAILED'];
+
+/** A session watch settled in a terminal status: polled fine last time, nothing owed. */
+export function isQuietSession(watch: Watch): boolean {
+  return (
+    watch.resource.type === 'correction_session' &&
+    watch.snapshot !== null &&
+    TERMINAL_SESSION_STATUSES.includes(watch.snapshot.status) &&
+    watch.consecutiveFailures === 0 &&
+    watch.outbox.length === 0
+  );
 }
 
 /**

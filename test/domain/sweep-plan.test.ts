@@ -48,6 +48,56 @@ describe('planTick', () => {
   });
 });
 
+describe('planTick with finished sessions (quiet until their refresh)', () => {
+  const finished = (id: string, projectId: number, correctionId: number, fields: Partial<Watch> = {}) =>
+    watch(id, { type: 'correction_session', projectId, correctionId }, { snapshot: snapshot({ status: 'FINISHED' }), ...fields });
+  const lastSweep = state({ lastSweepAt: new Date(NOW.getTime() - 60_000).toISOString() });
+  // Whether a watch's refresh phase falls in the last minute: the one tick it is due.
+  const dueNow = (id: string) => planTick([finished(id, 1, 1)], lastSweep, NOW, POLICY).refreshDue.has(id);
+
+  it('asks nothing for a project whose watched sessions have all finished, between refreshes', () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `q${i}`).filter((id) => !dueNow(id));
+    const plan = planTick(ids.map((id, i) => finished(id, 7, i + 1)), lastSweep, NOW, POLICY);
+
+    expect(ids.length).toBeGreaterThan(1);
+    expect(plan.projectLists).toEqual([]);
+    expect([...plan.quietSessions].sort()).toEqual([...ids].sort());
+    expect(plan.refreshDue.size).toBe(0);
+  });
+
+  it('looks at a finished session once a period, at its phase, as the datasets are refreshed', () => {
+    const ids = Array.from({ length: 600 }, (_, i) => `s${i}`);
+    const due = ids.filter(dueNow);
+
+    // About 600 ÷ 60 per minute: spread, not all at once and not never.
+    expect(due.length).toBeGreaterThan(2);
+    expect(due.length).toBeLessThan(30);
+    const plan = planTick([finished(due[0]!, 7, 1)], lastSweep, NOW, POLICY);
+    expect(plan.refreshDue.has(due[0]!)).toBe(true);
+    expect(plan.quietSessions.size).toBe(0);
+  });
+
+  it('keeps every sweep for sessions still running, failing, or owing events, and for FINISHED only as DeepOpinion spells it', () => {
+    const plan = planTick(
+      [
+        session('run', 7, 1),
+        finished('failing', 7, 2, { consecutiveFailures: 1 }),
+        finished('owing', 8, 1, { outbox: [{ id: 'evt_x' } as Watch['outbox'][number]] }),
+        finished('lower', 8, 2, { snapshot: snapshot({ status: 'finished' }) }),
+        finished('baseline', 9, 1, { snapshot: null }),
+        finished('failed', 9, 2, { snapshot: snapshot({ status: 'FAILED' }) }),
+      ],
+      lastSweep,
+      NOW,
+      POLICY,
+    );
+
+    expect(dueNow('failed')).toBe(false);
+    expect(plan.projectLists).toEqual([7, 8]);
+    expect([...plan.quietSessions]).toEqual(['failed']);
+  });
+});
+
 describe('fullRefreshDue', () => {
   const ids = Array.from({ length: 3000 }, (_, i) => `w_${i}`);
 

@@ -207,6 +207,33 @@ describe('sweeps: correction sessions', () => {
     expect(h.published().map((e) => `${e.subject} ${e.data.changes[0]?.to}`)).toEqual(['projects/7/corrections/1 FINISHED']);
   });
 
+  it('stops asking about sessions that finished until their refresh, and still hears one that was deleted', async () => {
+    simulator.putCorrection(7, 1, { status: 'ANNOTATING' });
+    simulator.putCorrection(7, 2, { status: 'ANNOTATING' });
+    simulator.putCorrection(9, 1, { status: 'SAMPLING' });
+    await h.watch({ type: 'correction_session', projectId: 7, correctionId: 1 });
+    await h.watch({ type: 'correction_session', projectId: 7, correctionId: 2 });
+    await h.watch({ type: 'correction_session', projectId: 9, correctionId: 1 });
+    await h.poll();
+    simulator.putCorrection(7, 1, { status: 'FINISHED' });
+    simulator.putCorrection(7, 2, { status: 'FAILED' });
+    const finishing = await requestsDuring(() => h.poll());
+
+    const quiet = await requestsDuring(() => h.poll(15_000));
+    simulator.corrections.delete('7/2');
+    // A whole refresh period later every finished session is due: its project is listed once more.
+    const refresh = await requestsDuring(() => h.poll(3_600_000));
+
+    expect(finishing.requests).toEqual({ correctionList: 1, correction: 1 });
+    expect(quiet.requests).toEqual({ correction: 1 });
+    expect(quiet.result.sweptUnchanged).toBe(2);
+    expect(refresh.requests).toEqual({ correctionList: 1, correction: 2 });
+    const published = h.published().map((e) => `${e.type} ${e.subject} ${e.data.changes[0]?.to ?? ''}`);
+    // The two finishes come from one tick, in either order; the deletion after them.
+    expect(published.slice(0, 2).sort()).toEqual([`${EVENT_TYPES.changed} projects/7/corrections/1 FINISHED`, `${EVENT_TYPES.changed} projects/7/corrections/2 FAILED`]);
+    expect(published.slice(2)).toEqual([`${EVENT_TYPES.gone} projects/7/corrections/2 `]);
+  });
+
   it('never turns a malformed list entry into an event: that session is fetched by itself', async () => {
     simulator.putCorrection(7, 1, { status: 'ANNOTATING' });
     simulator.putCorrection(7, 2, { status: 'ANNOTATING' });
