@@ -36,7 +36,10 @@ const sqs = new SQSClient({});
 export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<PollSummary | SkippedTick | FannedOut> => {
   if (env.WATCHPOST_POLL_SEGMENTS > 1) {
     const fanned = await fanOutTick(sqs, requireSetting(env, 'WATCHPOST_POLL_SEGMENT_QUEUE_URL'), env.WATCHPOST_POLL_SEGMENTS, new Date());
-    logger.info('poll tick handed to its segments', { ...fanned });
+    if (fanned.failed > 0) logger.warn('some poll segments could not be queued; they are polled at the next tick', { ...fanned });
+    else logger.info('poll tick handed to its segments', { ...fanned });
+    metrics.addMetric('SegmentsNotQueued', 'Count', fanned.failed);
+    metrics.publishStoredMetrics();
     return fanned;
   }
   return runTick({ env, store, lease, publisher, fetcher, logger, metrics }, { remainingMs: context?.getRemainingTimeInMillis() ?? 15 * 60_000, holder: context?.awsRequestId });

@@ -29,7 +29,7 @@ const FIVE_MINUTES = Duration.minutes(5);
 export class Monitoring extends Construct {
   public readonly alarmTopic: Topic;
   public readonly alarms: Record<'pollerErrors' | 'pollerDuration' | 'credentialFailures' | 'deadLetters' | 'api5xx' | 'deliveryErrors' | 'ticksOverrun', Alarm> &
-    Partial<Record<'segmentBacklog' | 'segmentErrors', Alarm>>;
+    Partial<Record<'segmentBacklog' | 'segmentErrors' | 'segmentsNotQueued', Alarm>>;
   public readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -106,6 +106,12 @@ export class Monitoring extends Construct {
               3,
             ),
             segmentErrors: alarm('PollSegmentErrors', props.segments.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 1, 'A poll segment worker failed (a whole segment, not one watch).'),
+            segmentsNotQueued: alarm(
+              'PollSegmentsNotQueued',
+              new Metric({ namespace: 'Watchpost', metricName: 'SegmentsNotQueued', dimensionsMap: { service: 'poller' }, statistic: 'Sum', period: FIVE_MINUTES }),
+              1,
+              'The poll coordinator could not queue some segments (SQS refused): those segments skipped a tick.',
+            ),
           }
         : {}),
     };

@@ -5,6 +5,7 @@ import {
   datasetNeedsFetch,
   EMPTY_SWEEP_STATE,
   fullRefreshDue,
+  isQuietSession,
   nextHighWaterMark,
   planTick,
   refreshPhaseMs,
@@ -93,6 +94,9 @@ describe('planTick with finished sessions (quiet until their refresh)', () => {
     );
 
     expect(dueNow('failed')).toBe(false);
+    // Only sessions go quiet: a dataset's succeeded is terminal for a run, not for the dataset.
+    expect(isQuietSession(dataset('d', 'd', { snapshot: snapshot({ status: 'FINISHED' }) }))).toBe(false);
+    expect(isQuietSession(finished('f', 1, 1))).toBe(true);
     expect(plan.projectLists).toEqual([7, 8]);
     expect([...plan.quietSessions]).toEqual(['failed']);
   });

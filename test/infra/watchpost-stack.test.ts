@@ -284,10 +284,11 @@ describe('poll fan-out (watchpost:pollSegments)', () => {
     expect(worker).not.toContain('sqs:SendMessage');
   });
 
-  it('alarms when ticks keep overrunning, when segment messages wait longer than a tick, and when a worker fails', () => {
+  it('alarms when ticks keep overrunning, when segment messages wait longer than a tick or could not be queued, and when a worker fails', () => {
     fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TicksCutOff', Threshold: 1, EvaluationPeriods: 3, AlarmActions: [Match.anyValue()] });
     fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 60, EvaluationPeriods: 3 });
     fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: fanned.stack.resolve(fanned.stack.poller.segments!.worker.functionName) }] });
+    fanned.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SegmentsNotQueued', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TicksCutOff' });
     expect(() => synth({ pollSegments: 101 })).toThrow(/watchpost:pollSegments: must be a whole number from 1 to 100/);
   });
