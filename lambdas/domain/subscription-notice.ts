@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { deliveryTarget } from './delivery-target';
 import type { Channel, Subscription } from './subscription';
+
 
 /**
  * Notices are about a team's subscriptions rather than a watched resource:
@@ -35,17 +37,6 @@ export interface SubscriptionDisabledNotice {
   time: string;
   datacontenttype: 'application/json';
   data: SubscriptionDisabledData;
-}
-
-/** A receiver URL as a notice may show it: scheme and host only. */
-export function deliveryTarget(subscription: Pick<Subscription, 'channel' | 'url' | 'address'>): string {
-  if (subscription.channel === 'email') return subscription.address ?? 'email';
-  if (subscription.channel === 'slack') return 'Slack';
-  try {
-    return new URL(subscription.url ?? '').host;
-  } catch {
-    return 'webhook';
-  }
 }
 
 /**

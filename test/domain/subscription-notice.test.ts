@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDisabledNotice, deliveryTarget, NOTICE_TYPES, noticeEmailText, noticeHeadline } from '../../lambdas/domain/subscription-notice';
+import { deliveryTarget } from '../../lambdas/domain/delivery-target';
+import { buildDisabledNotice, NOTICE_TYPES, noticeEmailText, noticeHeadline } from '../../lambdas/domain/subscription-notice';
 
 const AT = new Date('2026-11-24T10:00:00Z');
 const hook = { id: 'sub_1', team: 'team-a', channel: 'webhook' as const, url: 'https://hooks.example.com/p?token=secret', description: 'release bot' };

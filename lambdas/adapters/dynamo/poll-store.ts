@@ -85,10 +85,13 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
     const saved = options.resume ? await this.readResumePosition() : undefined;
     this.resumedPass = saved !== undefined;
     this.nextKeys = new Map();
-    const starts = Array.from({ length: this.segments }, (_, segment) => saved?.[String(segment)]);
-    const open = starts.map((start, segment) => ({ segment, start })).filter((entry) => entry.start !== 'done');
-    for (const { segment } of starts.map((start, segment) => ({ segment, start })).filter((entry) => entry.start === 'done')) this.nextKeys.set(segment, 'done');
-    const segments = open.map(({ segment, start }) => this.segmentPages(segment, start as Item | undefined)[Symbol.asyncIterator]());
+    const segments: Array<AsyncIterator<Watch[]>> = [];
+    for (let segment = 0; segment < this.segments; segment++) {
+      const start = saved?.[String(segment)];
+      // A segment the cut-off pass had finished waits for the next pass.
+      if (start === 'done') this.nextKeys.set(segment, 'done');
+      else segments.push(this.segmentPages(segment, start)[Symbol.asyncIterator]());
+    }
     const next = (index: number) => segments[index]!.next().then((result) => ({ index, result }));
     const pending = new Map(segments.map((_, index) => [index, next(index)]));
     while (pending.size > 0) {

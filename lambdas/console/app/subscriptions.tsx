@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { deliveryTarget } from '../../domain/delivery-target';
 import { api, ApiError } from './api';
 import { when, type Page, type SubscriptionView } from './types';
 import { usePolled } from './watches';
@@ -9,17 +10,6 @@ async function subscriptionsWithHealth(): Promise<SubscriptionView[]> {
   const page = await api<Page<SubscriptionView>>('GET', '/v1/subscriptions?limit=100');
   // The list has no delivery figures; a team has a few dozen subscriptions at most.
   return Promise.all(page.items.map((s) => api<SubscriptionView>('GET', `/v1/subscriptions/${encodeURIComponent(s.id)}`)));
-}
-
-/** Where deliveries go, without a path or query that may hold a token. */
-function target(s: SubscriptionView): string {
-  if (s.channel === 'email') return s.address ?? '';
-  if (s.channel === 'slack') return 'Slack';
-  try {
-    return new URL(s.url ?? '').host;
-  } catch {
-    return 'webhook';
-  }
 }
 
 function state(s: SubscriptionView): string {
@@ -68,7 +58,7 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
   return (
     <li class="card" data-subscription-id={s.id}>
       <h2>
-        {s.channel} · {target(s)}
+        {s.channel} · {deliveryTarget(s)}
       </h2>
       {s.description && <p>{s.description}</p>}
       <dl class="facts">

@@ -1,0 +1,16 @@
+import type { Channel } from './subscription';
+
+/**
+ * Where a subscription's deliveries go, as notices and the console show it:
+ * a webhook's host only (its path or query may hold a token), `Slack`, or the
+ * email address. Free of Node imports, so the console's bundle uses it too.
+ */
+export function deliveryTarget(subscription: { channel: Channel; url?: string | undefined; address?: string | undefined }): string {
+  if (subscription.channel === 'email') return subscription.address ?? 'email';
+  if (subscription.channel === 'slack') return 'Slack';
+  try {
+    return new URL(subscription.url ?? '').host;
+  } catch {
+    return 'webhook';
+  }
+}
