@@ -31,6 +31,10 @@ const format = (percent: number) => `${percent.toFixed(1)}%`;
 console.log('\nMutation score by area');
 for (const a of areas) console.log(`  ${a.name.padEnd(18)} ${format(a.percent).padStart(7)}  (${a.detected}/${a.valid})`);
 console.log(`  ${'total'.padEnd(18)} ${format(score(rows.flatMap((r) => r.mutants)).percent).padStart(7)}`);
+// Static mutants (module-level values: schemas, constant tables) would each rerun the whole
+// suite, half the run's time; stryker.config.json ignores them, and they count in no score.
+const ignored = rows.flatMap((r) => r.mutants).filter((m) => m.status === 'Ignored').length;
+if (ignored > 0) console.log(`  (${ignored} static mutants ignored, not scored: ignoreStatic in stryker.config.json)`);
 const below = rows.filter((r) => r.percent < threshold).sort((a, b) => a.percent - b.percent);
 console.log(`\nFiles below ${threshold}%: ${below.length === 0 ? 'none' : ''}`);
 for (const r of below) console.log(`  ${r.file.padEnd(50)} ${format(r.percent).padStart(7)}  (${r.detected}/${r.valid})`);
