@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand, type BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoPollStore } from '../../lambdas/adapters/dynamo/poll-store';
@@ -31,6 +31,28 @@ function throttledClient(command: string): DynamoDBClient {
   return client;
 }
 
+/**
+ * A client on which DynamoDB takes only the first `taken` items of each batch
+ * write and hands the rest back as UnprocessedItems, as it does when a
+ * partition is throttled. Records how many items each batch write carried.
+ */
+function partialBatchClient(taken: number, sizes: number[]): DynamoDBClient {
+  const client = localDynamoClient(dynamo.endpoint);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+      const input = args.input as BatchWriteItemCommandInput;
+      const [table, requests] = Object.entries(input.RequestItems ?? {})[0]!;
+      sizes.push(requests.length);
+      const rest = requests.slice(taken);
+      if (taken > 0) await next({ ...args, input: { ...input, RequestItems: { [table]: requests.slice(0, taken) } } });
+      return { output: { $metadata: {}, UnprocessedItems: rest.length > 0 ? { [table]: rest } : {} }, response: {} } as never;
+    },
+    { step: 'initialize', name: 'partialBatch' },
+  );
+  return client;
+}
+
 async function arrange(): Promise<{ tableName: string; watches: WatchStore; polls: DynamoPollStore; watch: Watch }> {
   const tableName = await dynamo.newTable();
   const watches = new WatchStore({ client: dynamo.client, tableName });
@@ -51,6 +73,30 @@ describe('event history', () => {
     const first = await watches.listEvents(watch.watchId, 20);
     const second = await watches.listEvents(watch.watchId, 20, first.nextCursor ?? undefined);
     expect([...first.items, ...second.items].map((e) => e.sequence)).toEqual(Array.from({ length: 26 }, (_, i) => String(26 - i)));
+  });
+
+  it('sends the items a batch write handed back unprocessed again until every event is recorded', async () => {
+    const { tableName, watches, watch } = await arrange();
+    const sizes: number[] = [];
+    const polls = new DynamoPollStore({ client: partialBatchClient(4, sizes), tableName, batchRetryBaseMs: 1 });
+    const events = Array.from({ length: 10 }, (_, i) =>
+      buildWatchEvent({ watch, version: i + 1, time: new Date(NOW.getTime() + i * 1000), type: EVENT_TYPES.changed, previous: snapshot, current: snapshot }),
+    );
+
+    await polls.recordHistory(events, NOW);
+
+    expect(sizes).toEqual([10, 6, 2]);
+    expect((await watches.listEvents(watch.watchId, 20)).items.map((e) => e.sequence)).toEqual(Array.from({ length: 10 }, (_, i) => String(10 - i)));
+  });
+
+  it('gives up after five attempts at a batch that stays unprocessed, saying how many writes are left', async () => {
+    const { tableName, watch } = await arrange();
+    const sizes: number[] = [];
+    const polls = new DynamoPollStore({ client: partialBatchClient(0, sizes), tableName, batchRetryBaseMs: 1 });
+    const event = buildWatchEvent({ watch, version: 1, time: NOW, type: EVENT_TYPES.changed, previous: snapshot, current: snapshot });
+
+    await expect(polls.recordHistory([event, { ...event, id: 'evt_other' }], NOW)).rejects.toThrow('2 history writes still unprocessed after 5 attempts');
+    expect(sizes).toEqual([2, 2, 2, 2, 2]);
   });
 
   it('lets history expire 90 days after it was recorded (by default), through the table’s TTL attribute', async () => {

@@ -1,7 +1,7 @@
 import { DeliveryStore, type DeliveryRecord } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
 import { safePostJson } from '../../lambdas/adapters/http/safe-post';
-import { DeliveryService } from '../../lambdas/delivery/delivery-service';
+import { DeliveryService, type DeliveryDeps } from '../../lambdas/delivery/delivery-service';
 import type { DeliveryRef } from '../../lambdas/delivery/ports';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../../lambdas/domain/events';
 import type { FieldChange } from '../../lambdas/domain/snapshot';
@@ -12,8 +12,12 @@ import { testSecretBox } from './secret-box';
 import type { LocalDynamo } from './dynamo';
 import { captureLogger } from './logger';
 
-/** The delivery service on a fresh table, with a clock the test moves and recorded retries and dead letters. */
-export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
+/**
+ * The delivery service on a fresh table, with a clock the test moves and
+ * recorded retries and dead letters. `overrides` replace the service's
+ * defaults here (its channels, an email sender, lanes, notices).
+ */
+export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string, overrides: Partial<DeliveryDeps> = {}) {
   const table = tableName ?? (await dynamo.newTable());
   // Starts at the real time: receivers check a signature's timestamp against their own clock.
   let clock = Date.now();
@@ -40,6 +44,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
     now,
     random: () => 0.5,
     notices: { subscriptionDisabled: async (notice) => void notices.push(notice) },
+    ...overrides,
   });
 
   let counter = 0;
@@ -77,6 +82,8 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string) {
 
   return {
     service,
+    secrets,
+    tableName: table,
     subscriptions,
     deliveries,
     logger,

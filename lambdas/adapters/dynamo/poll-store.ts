@@ -18,6 +18,11 @@ export interface PollStoreOptions {
   /** How long event history is kept. */
   historyDays?: number;
   /**
+   * First wait before a history batch's unprocessed items are sent again
+   * (doubling per attempt, 5 attempts). @default 50 ms
+   */
+  batchRetryBaseMs?: number;
+  /**
    * This poller's share of the index when a tick fans out (WATCHPOST_POLL_SEGMENTS):
    * segment `index` of `of`. Its Scan segments are `of × scanSegments` parallel
    * segments of the whole index, of which it reads its own `scanSegments`, and it
@@ -49,6 +54,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
   private readonly tableName: string;
   private readonly pageSize: number;
   private readonly historyDays: number;
+  private readonly batchRetryBaseMs: number;
   private readonly segments: number;
   private readonly share: { index: number; of: number };
   private readonly sweepKey: { pk: string; sk: string };
@@ -65,6 +71,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
     this.tableName = options.tableName;
     this.pageSize = options.pageSize ?? 200;
     this.historyDays = options.historyDays ?? 90;
+    this.batchRetryBaseMs = options.batchRetryBaseMs ?? 50;
     this.segments = Math.max(1, Math.floor(options.scanSegments ?? 1));
     this.share = options.share && options.share.of > 1 ? options.share : { index: 0, of: 1 };
     // One poller segment keeps its own state: the whole index keeps the keys it always had.
@@ -288,7 +295,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
     let pending = requests;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt === 5) throw new Error(`${pending.length} history writes still unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.batchRetryBaseMs * 2 ** attempt));
       const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
       pending = result.UnprocessedItems?.[this.tableName] ?? [];
     }
