@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPublicAddress, refuseSubscriptionUrl } from '../../lambdas/domain/url-policy';
+import ipaddr from 'ipaddr.js';
+import { embeddedIPv4, isPublicAddress, refuseSubscriptionUrl } from '../../lambdas/domain/url-policy';
 
 describe('isPublicAddress', () => {
   it.each([
@@ -76,5 +77,56 @@ describe('IPv6 addresses that carry an IPv4 address are judged by it', () => {
   it('still refuses the unspecified address and loopback in their IPv6 forms', () => {
     expect(isPublicAddress('::')).toBe(false);
     expect(isPublicAddress('::1')).toBe(false);
+  });
+});
+
+describe('embeddedIPv4, form by form', () => {
+  const carried = (address: string) => embeddedIPv4((ipaddr.parse(address) as ipaddr.IPv6).parts).map(String);
+
+  it.each([
+    ['::ffff:10.0.0.1', ['10.0.0.1'], 'IPv4-mapped'],
+    ['1::ffff:a00:1', [], 'not mapped: the prefix is not zero'],
+    ['::a00:1', ['10.0.0.1'], 'IPv4-compatible'],
+    ['::2', ['0.0.0.2'], 'IPv4-compatible, just past ::1'],
+    ['::1:0', ['0.1.0.0'], 'IPv4-compatible with a zero low word'],
+    ['::1', [], 'loopback, not an IPv4 address'],
+    ['::', [], 'unspecified, not an IPv4 address'],
+    ['64:ff9b::a00:1', ['10.0.0.1'], 'NAT64 well-known prefix'],
+    ['64:ff9b:1::a00:1', ['10.0.0.1'], 'NAT64 local-use prefix'],
+    ['64:1::a00:1', [], 'not NAT64'],
+    ['65:ff9b::a00:1', [], 'not NAT64 either'],
+    ['2002:a00:1::', ['10.0.0.1'], '6to4'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', ['65.54.227.120', '192.0.2.45'], 'Teredo: server, then the inverted client'],
+    ['2001:1:4136:e378::1', [], 'not Teredo'],
+    ['3001:0:4136:e378::1', [], 'not Teredo either'],
+    ['2606:4700:4700::1111', [], 'plain IPv6'],
+  ])('reads %s as %j (%s)', (address, expected) => {
+    expect(carried(address)).toEqual(expected);
+  });
+});
+
+describe('refuseSubscriptionUrl at its edges', () => {
+  const strict = { allowLoopback: false };
+  const local = { allowLoopback: true };
+
+  it('refuses credentials in the URL, a user name alone included', () => {
+    expect(refuseSubscriptionUrl('https://bot@hooks.example.com/x', 'webhook', strict)).toBe('must not carry credentials');
+    expect(refuseSubscriptionUrl('https://:secret@hooks.example.com/x', 'webhook', strict)).toBe('must not carry credentials');
+  });
+
+  it('admits only the name localhost itself as loopback under the local switch', () => {
+    expect(refuseSubscriptionUrl('http://localhost:3000/hook', 'webhook', local)).toBeUndefined();
+    expect(refuseSubscriptionUrl('http://app.localhost:3000/hook', 'webhook', local)).toBe('must use https');
+    expect(refuseSubscriptionUrl('http://localhost.example.com/hook', 'webhook', local)).toBe('must use https');
+    expect(refuseSubscriptionUrl('https://[::1]:3000/hook', 'webhook', local)).toBeUndefined();
+  });
+
+  it('admits no other scheme on loopback under the local switch', () => {
+    expect(refuseSubscriptionUrl('ftp://127.0.0.1/hook', 'webhook', local)).toBe('must use https');
+  });
+
+  it('judges an IPv6 literal receiver by the IPv4 address it carries', () => {
+    expect(refuseSubscriptionUrl('https://[64:ff9b::a00:1]/hook', 'webhook', strict)).toBe('must not point at a private, loopback or link-local address');
+    expect(refuseSubscriptionUrl('https://[64:ff9b::808:808]/hook', 'webhook', strict)).toBeUndefined();
   });
 });
