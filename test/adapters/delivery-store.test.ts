@@ -1,0 +1,136 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryStore, type DeliveryRecord } from '../../lambdas/adapters/dynamo/delivery-store';
+import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
+import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
+import { localDynamoClient, startLocalDynamo, type LocalDynamo } from '../support/dynamo';
+
+/** The delivery store on the DynamoDB protocol server: records, attempts, counters, what is due. */
+let dynamo: LocalDynamo;
+let tableName: string;
+let deliveries: DeliveryStore;
+let subscriptions: SubscriptionStore;
+const NOW = new Date('2026-11-24T10:00:00Z');
+const event = (version: number) =>
+  buildWatchEvent({ watch: { watchId: 'w_1', team: 'team-a', label: null, resource: { type: 'dataset', datasetId: 'ds_1' } }, version, time: NOW, type: EVENT_TYPES.gone, previous: null, current: null });
+const record = (version: number, fields: Partial<DeliveryRecord> = {}): DeliveryRecord => {
+  const e = event(version);
+  return { team: 'team-a', subscriptionId: 'sub_1', eventId: e.id, event: e, status: 'pending', attempts: 0, nextAttemptAt: NOW.toISOString(), createdAt: NOW.toISOString(), ...fields };
+};
+const log = (statusCode: number | null, at = NOW) => ({ at: at.toISOString(), eventId: 'evt_x', attempt: 1, statusCode, latencyMs: 3, error: statusCode === null ? 'refused' : null });
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+afterAll(() => dynamo.close());
+beforeEach(async () => {
+  tableName = await dynamo.newTable();
+  deliveries = new DeliveryStore(dynamo.client, tableName);
+  subscriptions = new SubscriptionStore(dynamo.client, tableName);
+  await subscriptions.put({ id: 'sub_1', team: 'team-a', channel: 'webhook', url: 'https://hooks.example.com/x', filter: null, status: 'active', createdAt: NOW.toISOString() });
+});
+
+describe('delivery records', () => {
+  it('creates a record once, and hands back the one that stands to a second create', async () => {
+    const first = await deliveries.createIfAbsent(record(1), NOW);
+    const again = await deliveries.createIfAbsent(record(1, { attempts: 5, status: 'dead' }), NOW);
+
+    expect(first).toEqual({ record: record(1), created: true });
+    expect(again).toEqual({ record: record(1), created: false });
+  });
+
+  it('passes on a store error that is not a lost race', async () => {
+    const broken = new DeliveryStore(localDynamoClient(dynamo.endpoint), 'no-such-table');
+
+    await expect(broken.createIfAbsent(record(1), NOW)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(broken.claim(record(1), NOW, NOW)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('lets a record expire 30 days after it was written, by default', async () => {
+    await deliveries.createIfAbsent(record(1), NOW);
+    const short = new DeliveryStore(dynamo.client, tableName, 2);
+    await short.createIfAbsent(record(2), NOW);
+
+    const expiry = async (version: number) => {
+      const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: tableName, Key: marshall({ pk: 'SUB#sub_1', sk: `DELIVERY#${event(version).id}` }) }));
+      return unmarshall(Item!).expiresAt;
+    };
+    expect(await expiry(1)).toBe(NOW.getTime() / 1000 + 30 * 86_400);
+    expect(await expiry(2)).toBe(NOW.getTime() / 1000 + 2 * 86_400);
+  });
+
+  it('gives an attempt to one claimant only, and none once it is not due', async () => {
+    await deliveries.createIfAbsent(record(1), NOW);
+    const until = new Date(NOW.getTime() + 60_000);
+
+    const claims = await Promise.all(Array.from({ length: 5 }, () => deliveries.claim(record(1), NOW, until)));
+    const notDue = await deliveries.claim(record(2), NOW, until);
+
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(notDue).toBe(false);
+  });
+});
+
+describe('attempt counters', () => {
+  it.each([
+    [200, true],
+    [299, true],
+    [300, false],
+    [199, false],
+    [null, false],
+  ])('counts an answer of %s as %s', async (statusCode, succeeded) => {
+    const run = await deliveries.logAttempt('team-a', 'sub_1', log(statusCode), NOW);
+
+    const stored = await subscriptions.get('team-a', 'sub_1');
+    expect(run).toEqual({ failingSince: succeeded ? null : NOW.toISOString() });
+    expect([stored?.deliveredCount ?? 0, stored?.failedCount ?? 0]).toEqual(succeeded ? [1, 0] : [0, 1]);
+  });
+
+  it('keeps the start of a run of failures, and forgets it after a success', async () => {
+    const later = new Date(NOW.getTime() + 3_600_000);
+
+    await deliveries.logAttempt('team-a', 'sub_1', log(500), NOW);
+    const run = await deliveries.logAttempt('team-a', 'sub_1', log(500, later), later);
+    const ended = await deliveries.logAttempt('team-a', 'sub_1', log(204, later), later);
+
+    expect(run).toEqual({ failingSince: NOW.toISOString() });
+    expect(ended).toEqual({ failingSince: null });
+  });
+
+  it('counts nothing, and creates nothing, for a subscription deleted meanwhile', async () => {
+    await subscriptions.delete('team-a', 'sub_1');
+
+    expect(await deliveries.logAttempt('team-a', 'sub_1', log(500), NOW)).toEqual({ failingSince: null });
+    expect(await subscriptions.get('team-a', 'sub_1')).toBeUndefined();
+  });
+});
+
+describe('what waits', () => {
+  it('names the earliest retry due among deliveries already tried, ignoring first attempts and finished ones', async () => {
+    const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString();
+    await deliveries.createIfAbsent(record(1, { attempts: 2, nextAttemptAt: at(30) }), NOW);
+    await deliveries.createIfAbsent(record(2, { attempts: 1, nextAttemptAt: at(5) }), NOW);
+    await deliveries.createIfAbsent(record(3, { attempts: 1, nextAttemptAt: at(10) }), NOW);
+    await deliveries.createIfAbsent(record(4, { attempts: 0, nextAttemptAt: at(1) }), NOW);
+    await deliveries.createIfAbsent(record(5, { attempts: 3, status: 'dead', nextAttemptAt: at(2) }), NOW);
+
+    expect(await deliveries.nextRetryAt('sub_1')).toBe(at(5));
+    expect(await deliveries.nextRetryAt('sub_other')).toBeNull();
+  });
+
+  it('lists pending deliveries due by now, up to the limit, for the local retry loop', async () => {
+    const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString();
+    await deliveries.createIfAbsent(record(1, { nextAttemptAt: at(-5) }), NOW);
+    await deliveries.createIfAbsent(record(2, { nextAttemptAt: at(0) }), NOW);
+    await deliveries.createIfAbsent(record(3, { nextAttemptAt: at(1) }), NOW);
+    await deliveries.createIfAbsent(record(4, { nextAttemptAt: at(-1), status: 'delivered' }), NOW);
+
+    const due = await deliveries.due(NOW);
+    const limited = await deliveries.due(NOW, 1);
+
+    expect(due.map((d) => d.eventId).sort()).toEqual([event(1).id, event(2).id].sort());
+    expect(due.find((d) => d.eventId === event(1).id)).toEqual(record(1, { nextAttemptAt: at(-5) }));
+    expect(limited).toHaveLength(1);
+  });
+});
