@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,13 +31,18 @@ describe('LocalSecretBox', () => {
     await expect(box.open(tampered, ctx)).rejects.toThrow();
   });
 
-  it('creates its key file once, private, and reuses it', async () => {
-    const file = join(await mkdtemp(join(tmpdir(), 'wp-key-')), 'secret-key');
-    const [first, second] = await Promise.all([LocalSecretBox.fromKeyFile(file), LocalSecretBox.fromKeyFile(file)]);
+  it('creates its key file once, private, and reuses it, however many processes start at once (8 at a time, 20 rounds)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const file = join(await mkdtemp(join(tmpdir(), 'wp-key-')), 'secret-key');
+      // Before, a loser of the race could read the file before the winner had written the key.
+      const [first, ...others] = await Promise.all(Array.from({ length: 8 }, () => LocalSecretBox.fromKeyFile(file)));
 
-    expect(await second.open(await first.seal(SECRET, ctx), ctx)).toBe(SECRET);
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
-    expect(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64')).toHaveLength(32);
+      const sealed = await first!.seal(SECRET, ctx);
+      for (const other of others) expect(await other.open(sealed, ctx)).toBe(SECRET);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64')).toHaveLength(32);
+      expect(await readdir(dirname(file))).toEqual(['secret-key']);
+    }
   });
 });
 

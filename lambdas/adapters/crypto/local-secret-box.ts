@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import type { SecretBox } from '../../domain/ports';
 import { decryptAesGcm, encryptAesGcm } from './aes-gcm';
 
@@ -15,13 +15,7 @@ export class LocalSecretBox implements SecretBox {
 
   /** Reads the key file, or creates it (once, even when two processes race). */
   static async fromKeyFile(file: string): Promise<LocalSecretBox> {
-    try {
-      const handle = await open(file, 'wx', 0o600);
-      await handle.writeFile(randomBytes(32).toString('base64'));
-      await handle.close();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    await createKeyFileOnce(file);
     const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte key; delete it only if no webhook subscription needs it`);
     return new LocalSecretBox(key);
@@ -34,5 +28,23 @@ export class LocalSecretBox implements SecretBox {
   async open(sealed: string, context: Record<string, string>): Promise<string> {
     if (!sealed.startsWith(PREFIX)) throw new Error('not a secret sealed by this data directory’s key');
     return decryptAesGcm(this.key, sealed.slice(PREFIX.length), context);
+  }
+}
+
+/**
+ * Writes a new key to a private file beside `file` and links it into place.
+ * The name appears only with the whole key in it, so a process that loses
+ * the race never reads a file the winner has not finished writing (as it
+ * could with open('wx') then write), and link() fails for all but one.
+ */
+async function createKeyFileOnce(file: string): Promise<void> {
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(draft, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  try {
+    await link(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(draft).catch(() => undefined);
   }
 }
