@@ -15,8 +15,13 @@ export class LocalSecretBox implements SecretBox {
 
   /** Reads the key file, or creates it (once, even when two processes race). */
   static async fromKeyFile(file: string): Promise<LocalSecretBox> {
-    await createKeyFileOnce(file);
-    const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
+    // Usually the file is there: only a first start writes one.
+    const text = await readFile(file, 'utf8').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await createKeyFileOnce(file);
+      return readFile(file, 'utf8');
+    });
+    const key = Buffer.from(text.trim(), 'base64');
     if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte key; delete it only if no webhook subscription needs it`);
     return new LocalSecretBox(key);
   }
