@@ -91,7 +91,7 @@ describe('updating a subscription', () => {
     expect(await store.update('team-a', 'sub_2', {})).toBeUndefined();
   });
 
-  it('reads every subscription of a team across pages, and no other team’s', async () => {
+  it('lists a team’s subscriptions a page at a time, reads every one of them, and no other team’s', async () => {
     const store = new SubscriptionStore(dynamo.client, await dynamo.newTable());
     for (let i = 0; i < 7; i++) await store.put({ ...base, id: `sub_${i}` });
     await store.put({ ...base, id: 'sub_b', team: 'team-b' });
