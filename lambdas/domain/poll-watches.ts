@@ -129,7 +129,7 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
     });
 
   if (deps.sweeps) {
-    await sweepTick(deps, deps.sweeps, now, summary, signal, singleGet, pollInPool, options.index);
+    await sweepTick(deps, deps.sweeps, now, summary, signal, singleGet, pollInPool, () => pool.drain(), options.index);
   } else {
     let stoppedAt: Watch[] | undefined;
     pages: for await (const page of deps.store.pollablePages({ resume: options.resume ?? false })) {
@@ -183,6 +183,7 @@ async function sweepTick(
   signal: AbortSignal | undefined,
   singleGet: (watch: Watch) => Promise<FetchOutcome>,
   pollInPool: (watch: Watch, source: OutcomeSource, onDone: (result: { settled: boolean; wrote: boolean }) => void) => Promise<void>,
+  allPolled: () => Promise<void>,
   index: SweepIndex | undefined,
 ): Promise<void> {
   const watches = await indexedWatches(deps, index);
@@ -191,8 +192,11 @@ async function sweepTick(
 
   const fallbacks: string[] = [];
   const fellBack = (what: string, error: { message: string }) => {
+    // A list abandoned at the deadline is no fallback: the watches it was for are not started either.
+    if (signal?.aborted) return;
     summary.listFallbacks += 1;
-    fallbacks.push(`${what}: ${error.message}`);
+    // The clients' messages mostly name the request already.
+    fallbacks.push(error.message.startsWith(what) ? error.message : `${what}: ${error.message}`);
   };
   const projectLists = new Map(
     plan.projectLists.map((projectId) => {
@@ -245,6 +249,8 @@ async function sweepTick(
     });
   }
   await Promise.all([...projectLists.values(), datasetSweep]);
+  // Only a poll that has finished counts as settled: the mark is decided once none is in flight.
+  await allPolled();
   if (fallbacks.length > 0) deps.logger.warn('list requests failed this tick; their watches were fetched one by one', { fallbacks });
 
   const sweep = await datasetSweep;
