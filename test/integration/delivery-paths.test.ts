@@ -145,6 +145,10 @@ describe('signing', () => {
     expect(attempt).toMatchObject({ at: h.now().toISOString(), attempt: 1, statusCode: 200, error: null, eventId: expect.stringMatching(/^evt_test_[0-9a-f]{32}$/) });
     expect(receiver.received[0]?.headers['webhook-id']).toBe(attempt?.eventId);
     expect(outcome).toMatchObject({ ok: true, statusCode: 200, error: null });
+    // A receiver can tell the test event from a real one by its watch as well as its type.
+    const sent = JSON.parse(receiver.received[0]?.body ?? '{}') as WatchEvent;
+    expect(sent).toMatchObject({ type: 'io.watchpost.subscription.test', id: attempt?.eventId });
+    expect(sent.data).toMatchObject({ watchId: 'test', team: subscription.team, label: 'Test notification', resource: { type: 'dataset', datasetId: 'test' } });
   });
 });
 
@@ -193,7 +197,11 @@ describe('the email channel, where this process sends mail itself (the local run
 
     expect(sent).toEqual([{ address: 'ops@corp.example', eventId: event.id }]);
     expect((await h.deliveries.get(subscription.id, event.id))?.status).toBe('delivered');
-    expect((await h.deliveries.recentAttempts(subscription.id))[0]).toMatchObject({ statusCode: null, error: null });
+    const [attempt] = await h.deliveries.recentAttempts(subscription.id);
+    expect(attempt).toMatchObject({ statusCode: null, error: null });
+    // The time the mail sender took, not a timestamp.
+    expect(attempt?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(attempt?.latencyMs).toBeLessThan(10_000);
   });
 
   it('fails, and retries, when email is among the channels but nothing here can send it', async () => {
@@ -220,6 +228,9 @@ describe('the email channel, where this process sends mail itself (the local run
     await h.service.deliverEvent(h.event());
 
     expect((await h.deliveries.recentAttempts(subscription.id))[0]).toMatchObject({ statusCode: null, latencyMs: 0, error: 'mail log not writable' });
+    // A send that threw is a failed attempt: retried, not counted as delivered.
+    expect(h.scheduled).toHaveLength(1);
+    expect((await h.subscriptions.get(subscription.team, subscription.id))).toMatchObject({ failedCount: 1 });
   });
 });
 
@@ -249,10 +260,12 @@ describe('around an attempt', () => {
     });
     const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
     receiver.answer({ status: 410 });
+    const event = h.event();
 
-    await h.service.deliverEvent(h.event());
+    await h.service.deliverEvent(event);
 
     expect((await h.subscriptions.get(subscription.team, subscription.id))?.status).toBe('disabled');
+    expect(await h.deliveries.get(subscription.id, event.id)).toMatchObject({ status: 'abandoned', attempts: 1, nextAttemptAt: null });
     expect(h.logger.at('warn').map((l) => l.message)).toContain('receiver answered 410; subscription disabled');
     expect(h.logger.at('error').map((l) => [l.message, l.extra])).toEqual([
       ['could not tell the team its subscription was disabled', expect.objectContaining({ subscriptionId: subscription.id, reason: 'gone', error: 'topic unavailable' })],
@@ -268,6 +281,9 @@ describe('around an attempt', () => {
 
     expect(outcome).toBeInstanceOf(DeliveryCutShort);
     expect((outcome as DeliveryCutShort).unstarted).toBe(2);
+    // The handler logs it by name and message when it hands the message back to the queue.
+    expect((outcome as Error).name).toBe('DeliveryCutShort');
+    expect((outcome as Error).message).toBe('time ran short before 2 subscription(s) were tried; the message is retried');
     expect(receiver.received).toEqual([]);
   });
 

@@ -116,8 +116,12 @@ describe('webhook delivery', () => {
 
     expect(receiver.received).toHaveLength(MAX_ATTEMPTS);
     expect(h.deadLetters).toHaveLength(1);
-    expect(h.deadLetters[0]).toMatchObject({ record: { eventId: event.id, subscriptionId: subscription.id, attempts: MAX_ATTEMPTS }, reason: 'receiver answered 500' });
+    expect(h.deadLetters[0]).toMatchObject({ record: { eventId: event.id, subscriptionId: subscription.id, attempts: MAX_ATTEMPTS, status: 'dead' }, reason: 'receiver answered 500' });
     expect((await h.deliveries.get(subscription.id, event.id))?.status).toBe('dead');
+    // Dead-lettering is what an operator is paged for: logged as an error, with the receiver's last answer.
+    expect(h.logger.at('error').map((l) => [l.message, l.extra])).toEqual([
+      ['delivery dead-lettered after its last attempt', { subscriptionId: subscription.id, eventId: event.id, attempts: MAX_ATTEMPTS, answer: 500 }],
+    ]);
   });
 
   it('sends a long backoff back to sleep when the queue wakes it early', async () => {
@@ -278,6 +282,13 @@ describe('disabling an endpoint that keeps failing', () => {
     expect((await h.deliveries.get(subscription.id, last.id))?.status).toBe('abandoned');
     expect(h.notices.map((n) => [n.type, n.data.subscriptionId, n.data.reason, n.data.failingSince, n.data.lastError])).toEqual([
       ['io.watchpost.subscription.disabled', subscription.id, 'failing', firstFailure, 'receiver answered 500'],
+    ]);
+    // What the operator sees: one warning that says why, with what the team is told.
+    expect(h.logger.at('warn').filter((l) => l.message.endsWith('subscription disabled')).map((l) => [l.message, l.extra])).toEqual([
+      [
+        'deliveries failing without a break; subscription disabled',
+        { subscriptionId: subscription.id, team: 'team-a', reason: 'failing', failingSince: firstFailure, lastError: 'receiver answered 500' },
+      ],
     ]);
   });
 

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_SCHEMAS, NOTICE_SCHEMAS } from '../../lambdas/domain/event-schema';
+
+/**
+ * The examples `GET /v1/event-types` shows, pinned value by value: they are
+ * what a team reads to write its receiver, so a change to one is a change to
+ * the documentation and should be made on purpose.
+ *
+ * The catalog is built when its module loads. It is imported inside the test,
+ * not at the top of the file, so that the load happens while the test runs:
+ * mutation testing activates a mutant only once a test file's own imports are
+ * done (README, Mutation testing), and would otherwise never see a mutant of
+ * these values caught. The schemas, by contrast, are imported at the top:
+ * loaded before the test, their own mutants stay out of this test's reach
+ * (they are the static mutants the mutation run ignores).
+ */
+const WATCH = { watchId: 'w_4f1c2a9e0b7d43a1c5e6f708', team: 'ml-platform', label: 'nightly eval', resource: { type: 'dataset', datasetId: 'ds_42' } };
+const DETAILS = { name: 'Support tickets Q4', runId: 'run_ds_42_1', rowCount: 1200, updatedAt: '2026-11-24T09:29:41Z', errorMessage: null };
+const RUNNING = { status: 'running', grade: null, score: null, progressPercent: 50, details: DETAILS };
+const SUCCEEDED = { status: 'succeeded', grade: 'B', score: 0.81, progressPercent: null, details: DETAILS };
+
+const envelope = (type: string, data: Record<string, unknown>) => ({
+  specversion: '1.0',
+  id: 'evt_8274455c68b6073b17993d0b2ec5d096',
+  source: '/watchpost/watches/w_4f1c2a9e0b7d43a1c5e6f708',
+  type,
+  subject: 'datasets/ds_42',
+  time: '2026-11-24T09:30:00.000Z',
+  sequence: '7',
+  datacontenttype: 'application/json',
+  data: { ...WATCH, ...data },
+});
+
+describe('the event catalog’s examples', () => {
+  it('are pinned whole, one per type, with the name a subscription filter uses for it', async () => {
+    const { EVENT_CATALOG } = await import('../../lambdas/domain/event-catalog');
+    const byType = new Map(EVENT_CATALOG.map((entry) => [entry.type as string, entry]));
+    const schemas: Record<string, { safeParse(value: unknown): { success: boolean } }> = { ...EVENT_SCHEMAS, ...NOTICE_SCHEMAS };
+
+    expect(EVENT_CATALOG.map((entry) => [entry.type, entry.filterName])).toEqual([
+      ['io.watchpost.resource.changed', 'resource.changed'],
+      ['io.watchpost.resource.gone', 'resource.gone'],
+      ['io.watchpost.watch.failing', 'watch.failing'],
+      ['io.watchpost.watch.recovered', 'watch.recovered'],
+      ['io.watchpost.subscription.test', null],
+      ['io.watchpost.subscription.disabled', null],
+    ]);
+    expect(byType.get('io.watchpost.resource.changed')?.example).toEqual(
+      envelope('io.watchpost.resource.changed', {
+        changes: [
+          { field: 'status', from: 'running', to: 'succeeded' },
+          { field: 'grade', from: null, to: 'B' },
+        ],
+        previous: RUNNING,
+        current: SUCCEEDED,
+      }),
+    );
+    expect(byType.get('io.watchpost.resource.gone')?.example).toEqual(envelope('io.watchpost.resource.gone', { changes: [], previous: RUNNING, current: null }));
+    expect(byType.get('io.watchpost.watch.failing')?.example).toEqual(
+      envelope('io.watchpost.watch.failing', {
+        changes: [],
+        previous: RUNNING,
+        current: RUNNING,
+        failure: { kind: 'unavailable', message: 'datasets/ds_42: upstream answered 503', consecutiveFailures: 5 },
+      }),
+    );
+    expect(byType.get('io.watchpost.watch.recovered')?.example).toEqual(envelope('io.watchpost.watch.recovered', { changes: [], previous: RUNNING, current: RUNNING }));
+    expect(byType.get('io.watchpost.subscription.test')?.example).toEqual(envelope('io.watchpost.subscription.test', { changes: [], previous: null, current: RUNNING }));
+    expect(byType.get('io.watchpost.subscription.disabled')?.example).toEqual({
+      specversion: '1.0',
+      id: 'evt_21a8191d7e9f784ebec28c05ab943698',
+      source: '/watchpost/subscriptions/sub_9b1e4c7d2a',
+      type: 'io.watchpost.subscription.disabled',
+      subject: 'subscriptions/sub_9b1e4c7d2a',
+      time: '2026-11-24T09:30:00.000Z',
+      datacontenttype: 'application/json',
+      data: {
+        team: 'ml-platform',
+        subscriptionId: 'sub_9b1e4c7d2a',
+        channel: 'webhook',
+        target: 'hooks.example.com',
+        description: 'release pipeline',
+        reason: 'failing',
+        failingSince: '2026-11-19T09:30:00.000Z',
+        disabledAt: '2026-11-24T09:30:00.000Z',
+        lastError: 'receiver answered 503',
+      },
+    });
+    // And each is what deliveries of its type are checked against.
+    for (const entry of EVENT_CATALOG) expect(schemas[entry.type]?.safeParse(entry.example).success, entry.type).toBe(true);
+  });
+});
