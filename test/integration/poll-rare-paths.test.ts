@@ -2,10 +2,11 @@ import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/cli
 import { PublishBatchCommand } from '@aws-sdk/client-sns';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { watchKey } from '../../lambdas/adapters/dynamo/watch-item';
-import { emptySummary, newSweepIndex, pollWatches, type PollSummary } from '../../lambdas/domain/poll-watches';
+import { newSweepIndex, pollWatches } from '../../lambdas/domain/poll-watches';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 import { pollerHarness, type PollerHarness } from '../support/poller-harness';
+import { summaryWith as summary } from '../support/summary';
 
 /**
  * The poll's rare paths, each with what an operator sees of it (summary and
@@ -40,12 +41,6 @@ async function sweepingHarness(): Promise<PollerHarness> {
   h = await pollerHarness(dynamo, simulator, { timeoutMs: 300, sweeps: SWEEPS });
   return h;
 }
-
-const summary = (fields: Partial<Omit<PollSummary, 'requests'>> & { requests?: Partial<PollSummary['requests']> }): PollSummary => ({
-  ...emptySummary(),
-  ...fields,
-  requests: { get: 0, projectList: 0, datasetList: 0, ...fields.requests },
-});
 
 const logged = (level: 'info' | 'warn' | 'error') => h.logger.at(level).map((l) => [l.message, l.extra]);
 const CUT_OFF = 'tick deadline reached; the watches not started are polled next tick';

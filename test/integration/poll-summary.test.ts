@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { emptySummary, type PollSummary } from '../../lambdas/domain/poll-watches';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
 import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 import { pollerHarness, type PollerHarness } from '../support/poller-harness';
+import { summaryWith as summary } from '../support/summary';
 
 /**
  * What a tick reports: the summary the handler turns into metrics and
@@ -26,8 +26,6 @@ beforeEach(async () => {
   h = await pollerHarness(dynamo, simulator, { timeoutMs: 300 });
 });
 afterEach(() => h.dispose());
-
-const summary = (fields: Partial<Omit<PollSummary, 'requests'>> & { requests?: Partial<PollSummary['requests']> }): PollSummary => ({ ...emptySummary(), ...fields, requests: { get: 0, projectList: 0, datasetList: 0, ...fields.requests } });
 
 describe('a tick’s summary', () => {
   it('counts baselines, changes, gone, failures and unchanged watches tick by tick', async () => {
