@@ -1,7 +1,7 @@
 import { Batcher, BoundedPool, forEachBounded } from './concurrency';
 import { decidePoll, type PollDecision, type PollPolicy } from './decide-poll';
 import type { WatchEvent } from './events';
-import type { EventPublisher, FetchOutcome, Logger, PollStore, ResourceFetcher, ResourceLister, SweepStateStore } from './ports';
+import type { EventPublisher, FetchOutcome, ListFailure, Logger, PollStore, ResourceFetcher, ResourceLister, SweepStateStore } from './ports';
 import { resourceSubject } from './resource';
 import { datasetNeedsFetch, fetchKey, nextHighWaterMark, planTick, sweepFloor, type SweepPolicy } from './sweep-plan';
 import { isPollable, type Watch } from './watch';
@@ -191,18 +191,17 @@ async function sweepTick(
   const plan = planTick(watches.filter(isPollable), state, now, sweeps.policy);
 
   const fallbacks: string[] = [];
-  const fellBack = (what: string, error: { message: string }) => {
+  const fellBack = (error: ListFailure['error']) => {
     // A list abandoned at the deadline is no fallback: the watches it was for are not started either.
     if (signal?.aborted) return;
     summary.listFallbacks += 1;
-    // The clients' messages mostly name the request already.
-    fallbacks.push(error.message.startsWith(what) ? error.message : `${what}: ${error.message}`);
+    fallbacks.push(error.message);
   };
   const projectLists = new Map(
     plan.projectLists.map((projectId) => {
       summary.requests.projectList += 1;
       const listed = sweeps.lister.listProjectSessions(projectId, { signal }).then((result) => {
-        if (!result.ok) fellBack(`projects/${projectId}/corrections`, result.error);
+        if (!result.ok) fellBack(result.error);
         return result.ok ? result.sessions : undefined;
       });
       return [projectId, listed] as const;
@@ -212,7 +211,7 @@ async function sweepTick(
   const datasetSweep = plan.sweepDatasets
     ? sweeps.lister.sweepDatasets(floor, { signal }).then((result) => {
         summary.requests.datasetList += result.ok ? result.requests : 1;
-        if (!result.ok) fellBack('datasets list', result.error);
+        if (!result.ok) fellBack(result.error);
         return result.ok ? result : undefined;
       })
     : Promise.resolve(undefined);

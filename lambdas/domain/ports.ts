@@ -28,6 +28,7 @@ export interface ResourceFetcher {
 /** A list request that did not give a usable answer: the tick falls back to single GETs. */
 export interface ListFailure {
   ok: false;
+  /** `message` starts with the request it is about (`datasets list: …`, `projects/7/corrections: …`), as logs show it. */
   error: { kind: FetchErrorKind; message: string };
 }
 

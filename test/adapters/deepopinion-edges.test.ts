@@ -112,7 +112,7 @@ describe('a project’s session list', () => {
   });
 
   it.each([0, -2, 1.5, Number.MAX_SAFE_INTEGER + 2])('refuses project id %s before anything is sent', async (projectId) => {
-    expect(await client().listProjectSessions(projectId)).toEqual({ ok: false, error: { kind: 'invalid_request', message: `invalid project id ${String(projectId).slice(0, 40)}` } });
+    expect(await client().listProjectSessions(projectId)).toEqual({ ok: false, error: { kind: 'invalid_request', message: `projects/${projectId}/corrections: invalid project id` } });
     expect(upstream.received).toEqual([]);
   });
 

@@ -52,7 +52,7 @@ export class DeepOpinionClient {
   /** Every session of a project in one request, each read as its single GET would be. */
   async listProjectSessions(projectId: number, signal?: AbortSignal): Promise<{ ok: true; sessions: Map<number, FetchOutcome> } | ListFailure> {
     const what = `projects/${projectId}/corrections`;
-    if (!Number.isSafeInteger(projectId) || projectId < 1) return { ok: false, error: { kind: 'invalid_request', message: `invalid project id ${String(projectId).slice(0, 40)}` } };
+    if (!Number.isSafeInteger(projectId) || projectId < 1) return { ok: false, error: { kind: 'invalid_request', message: `${what}: invalid project id` } };
     try {
       const response = await this.authorizedGet(`${this.baseUrl}/projects/${encodeURIComponent(projectId)}/corrections`, signal);
       const maxBytes = (this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) * LIST_BODY_FACTOR;
