@@ -257,21 +257,26 @@ describe('sweeps', () => {
     expect(h.published().map((e) => e.data.changes[0]?.to)).toEqual(['succeeded', 'succeeded']);
   });
 
-  it('fetches every dataset by itself on a first sweep over watches that already have snapshots (no mark yet)', async () => {
+  it('fetches every dataset by itself while it has no mark, even once its list answers (without a mark it reads only the list’s first page)', async () => {
     await sweepingHarness();
     simulator.putDataset('ds_1', { status: 'running', updated_at: '2026-11-23T09:00:00.000Z' });
     simulator.putDataset('ds_2', { status: 'running', updated_at: '2026-11-23T09:00:00.000Z' });
     await h.watch({ type: 'dataset', datasetId: 'ds_1' });
     await h.watch({ type: 'dataset', datasetId: 'ds_2' });
-    // Polled one GET per watch until now: snapshots, but no sweep state.
-    await pollWatches({ ...h.deps, sweeps: undefined }, new Date('2026-11-23T10:00:00Z'));
-    // ds_1 moved, but ds_2 is the newest entry: the only one a sweep without a mark lists.
+    // The first sweep's list fails: every dataset by its GET, and no mark to sweep from.
+    simulator.addFault({ path: '/api/v1/datasets', exact: true, status: 500 });
+    await h.poll();
+    simulator.clearFaults();
+    const state = await h.pollStore.readSweepState();
+    // ds_1 moved, but a hundred datasets nobody watches moved since: ds_1 is not on the first page (100 entries).
     simulator.putDataset('ds_1', { status: 'succeeded', updated_at: '2026-11-23T09:30:00.000Z' });
-    simulator.putDataset('ds_2', { status: 'running', updated_at: '2026-11-23T09:45:00.000Z' });
+    for (let n = 0; n < 100; n++) simulator.putDataset(`ds_other_${n}`, { status: 'running', updated_at: '2026-11-23T09:45:00.000Z' });
 
-    const first = await h.poll();
+    const second = await h.poll();
 
-    expect(first.requests).toEqual({ get: 2, projectList: 0, datasetList: 1 });
+    // The refresh clock started at the first sweep, so no periodic refresh fetches them here either.
+    expect(state).toMatchObject({ datasetHighWaterMark: null, lastSweepAt: expect.any(String) });
+    expect(second).toMatchObject({ listFallbacks: 0, requests: { get: 2, projectList: 0, datasetList: 1 } });
     expect(h.published().map((e) => `${e.subject} ${e.data.changes[0]?.to}`)).toEqual(['datasets/ds_1 succeeded']);
   });
 
