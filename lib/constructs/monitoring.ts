@@ -4,23 +4,23 @@ import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissing
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface MonitoringProps {
-  readonly poller: NodejsFunction;
+  readonly poller: LambdaFunction;
   readonly pollerTimeout: Duration;
-  readonly deliverer: NodejsFunction;
+  readonly deliverer: LambdaFunction;
   readonly deadLetterQueue: Queue;
   readonly api: HttpApi;
   readonly key: IKey;
   readonly alarmEmail?: string | undefined;
   readonly pollIntervalMinutes: number;
   /** The fan-out's queue and worker, when ticks are split into segments. */
-  readonly segments?: { queue: Queue; worker: NodejsFunction; count: number } | undefined;
+  readonly segments?: { queue: Queue; worker: LambdaFunction; count: number } | undefined;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);

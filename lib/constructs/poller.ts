@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -41,11 +41,11 @@ export interface PollerProps {
  * (no retries, one minute's event age) instead of queueing up.
  */
 export class Poller extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: LambdaFunction;
   public readonly schedule: Schedule;
   public readonly timeout: Duration;
   /** With more than one segment: the queue the scheduled function hands segments to, and their worker. */
-  public readonly segments?: { queue: Queue; worker: NodejsFunction; count: number } | undefined;
+  public readonly segments?: { queue: Queue; worker: LambdaFunction; count: number } | undefined;
 
   constructor(scope: Construct, id: string, props: PollerProps) {
     super(scope, id);
@@ -107,7 +107,7 @@ export class Poller extends Construct {
   }
 
   /** What polling needs, for the scheduled function and the segment workers alike. */
-  private bindPolling(fn: NodejsFunction, props: PollerProps): void {
+  private bindPolling(fn: LambdaFunction, props: PollerProps): void {
     // GetItem and PutItem: the sweep state (high-water mark), read consistently and written conditionally;
     // DeleteItem: a finished pass clears its resume position.
     props.store.bind(fn, ['Scan', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);

@@ -3,7 +3,7 @@ import { HttpApi, HttpMethod, HttpStage, type CfnStage } from 'aws-cdk-lib/aws-a
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -31,8 +31,8 @@ export interface WatchApiProps {
  */
 export class WatchApi extends Construct {
   public readonly api: HttpApi;
-  public readonly handler: NodejsFunction;
-  public readonly authorizer: NodejsFunction;
+  public readonly handler: LambdaFunction;
+  public readonly authorizer: LambdaFunction;
   public readonly accessLogs: LogGroup;
   public readonly stage: HttpStage;
   /** The API's base URL. */

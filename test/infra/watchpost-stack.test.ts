@@ -379,7 +379,7 @@ describe('synthesis', () => {
     const code = Object.values(Template.fromStack(bundled).findResources('AWS::Lambda::Function')).map(
       (fn) => (fn as { Properties: { Code: { S3Key: unknown } } }).Properties.Code.S3Key,
     );
-    const bundles = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.') && existsSync(join(assembly.directory, entry, 'index.js')));
+    const bundles = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.') && existsSync(join(assembly.directory, entry, 'index.mjs')));
     expect(code).toHaveLength(4);
     expect(bundles).toHaveLength(4);
     // The API function's bundle carries the built console (its afterBundling hook).
