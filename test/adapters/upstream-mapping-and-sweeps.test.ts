@@ -75,9 +75,13 @@ describe('what a snapshot keeps of an upstream body', () => {
           runId: 'run_7',
           rowCount: 1200,
           updatedAt: '2026-11-24T10:00:00Z',
+          kind: null,
           errorMessage: 'earlier run failed',
+          errorCode: null,
+          errorLevel: null,
           progress: { percent: 100, processedRows: 1200, totalRows: 1200 },
           evaluation: { gradeBefore: 'C', gradeAfter: 'B', scoreBefore: 0.61, scoreAfter: 0.74, improvementPercent: 21.3 },
+          evaluationStatus: null,
         },
       },
     });
@@ -91,14 +95,19 @@ describe('what a snapshot keeps of an upstream body', () => {
       runId: null,
       rowCount: null,
       updatedAt: null,
+      kind: null,
       errorMessage: null,
+      errorCode: null,
+      errorLevel: null,
       progress: { percent: null, processedRows: null, totalRows: null },
       evaluation: { gradeBefore: 'A', gradeAfter: null, scoreBefore: null, scoreAfter: null, improvementPercent: null },
+      evaluationStatus: null,
     });
   });
 
   it.each([
     ['error', { error: { message: 7 } }],
+    ['error_data', { error_data: { code: 100 } }],
     ['progress', { progress: { percent: 'half' } }],
     ['evaluation_summary', { evaluation_summary: { score_after: 'high' } }],
   ])('refuses a dataset whose %s has a wrong type, naming the field', (field, fields) => {

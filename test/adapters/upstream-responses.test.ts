@@ -105,9 +105,9 @@ describe('a list’s answer', () => {
   const read = (response: Response, logger = captureLogger(), maxBytes = 10_000) => readListResponse(response, 'datasets list', DatasetListPageSchema, logger, maxBytes);
 
   it('hands over a page of the expected shape', async () => {
-    expect(await read(json({ data: [{ dataset_id: 'ds_1', status: 'running', updated_at: null }], next_cursor: 'c2' }))).toEqual({
+    expect(await read(json({ datasets: [{ dataset_id: 'ds_1', status: 'running', updated_at: null }], next_cursor: 'c2' }))).toEqual({
       ok: true,
-      body: { data: [{ dataset_id: 'ds_1', status: 'running', updated_at: null }], next_cursor: 'c2' },
+      body: { datasets: [{ dataset_id: 'ds_1', status: 'running', updated_at: null }], next_cursor: 'c2' },
     });
   });
 
@@ -130,16 +130,16 @@ describe('a list’s answer', () => {
   it('logs a page of an unexpected shape, naming the field', async () => {
     const logger = captureLogger();
 
-    const outcome = await read(json({ data: [{ dataset_id: 5, status: 'running' }] }), logger);
+    const outcome = await read(json({ datasets: [{ dataset_id: 5, status: 'running' }] }), logger);
 
-    expect(outcome).toMatchObject({ ok: false, error: { kind: 'malformed', message: expect.stringMatching(/^datasets list: unexpected shape: data\.0\.dataset_id: /) } });
-    expect(logger.at('error')[0]).toMatchObject({ message: 'upstream list answered in an unexpected shape', extra: { list: 'datasets list', detail: expect.stringMatching(/^data\.0\.dataset_id: /) } });
+    expect(outcome).toMatchObject({ ok: false, error: { kind: 'malformed', message: expect.stringMatching(/^datasets list: unexpected shape: datasets\.0\.dataset_id: /) } });
+    expect(logger.at('error')[0]).toMatchObject({ message: 'upstream list answered in an unexpected shape', extra: { list: 'datasets list', detail: expect.stringMatching(/^datasets\.0\.dataset_id: /) } });
   });
 
   it('fails a page over its cap as too large, and one whose connection breaks as unavailable', async () => {
     const broken = new Response(new ReadableStream({ pull: (controller) => controller.error(new Error('socket hang up')) }));
 
-    expect(await read(json({ data: [] }), captureLogger(), 5)).toEqual({ ok: false, error: { kind: 'too_large', message: 'datasets list: body is over the 5-byte cap; stopped reading' } });
+    expect(await read(json({ datasets: [] }), captureLogger(), 5)).toEqual({ ok: false, error: { kind: 'too_large', message: 'datasets list: body is over the 5-byte cap; stopped reading' } });
     expect(await read(broken)).toEqual({ ok: false, error: { kind: 'unavailable', message: 'datasets list: body read failed: socket hang up' } });
   });
 

@@ -50,7 +50,8 @@ describe('sweeps: datasets', () => {
 
     expect(first.requests).toEqual({ datasetList: 1, dataset: 3 });
     expect(quiet.requests).toEqual({ datasetList: 1 });
-    expect(changed.requests).toEqual({ datasetList: 1, dataset: 1 });
+    // Succeeded with no evaluation summary yet: the evaluation endpoint says whether a grade is coming.
+    expect(changed.requests).toEqual({ datasetList: 1, dataset: 1, datasetEvaluation: 1 });
     const events = h.published();
     expect(events).toHaveLength(1);
     // The same id rule as one GET per watch: the watch and the version the transition takes.
@@ -260,7 +261,7 @@ describe('one fetch per resource per tick', () => {
 
     const { requests } = await requestsDuring(() => h.poll());
 
-    expect(requests).toEqual({ datasetList: 1, dataset: 1 });
+    expect(requests).toEqual({ datasetList: 1, dataset: 1, datasetEvaluation: 1 });
     expect(h.published().map((e) => e.data.team).sort()).toEqual(['team-a', 'team-b', 'team-c']);
   });
 });

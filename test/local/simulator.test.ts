@@ -67,7 +67,7 @@ describe('the simulator’s control API', () => {
 describe('the simulator’s dataset list', () => {
   const list = async (query: string) =>
     (await (await fetch(`${simulator.url}/api/v1/datasets?${query}`, { headers: { authorization: `Bearer ${SIMULATOR_DEFAULTS.adaptionApiKey}` } })).json()) as {
-      data: Array<{ dataset_id: string; updated_at: string }>;
+      datasets: Array<{ dataset_id: string; updated_at: string }>;
       next_cursor: string | null;
     };
 
@@ -80,12 +80,12 @@ describe('the simulator’s dataset list', () => {
     const first = await list('sort=updated_at&sort_direction=desc&limit=500');
     const second = await list(`sort=updated_at&sort_direction=desc&limit=500&cursor=${first.next_cursor}`);
 
-    expect(first.data).toHaveLength(100);
-    expect(first.data[0]?.dataset_id).toBe('ds_005');
-    expect(first.data[1]?.dataset_id).toBe('ds_129');
-    expect(second.data).toHaveLength(30);
+    expect(first.datasets).toHaveLength(100);
+    expect(first.datasets[0]?.dataset_id).toBe('ds_005');
+    expect(first.datasets[1]?.dataset_id).toBe('ds_129');
+    expect(second.datasets).toHaveLength(30);
     expect(second.next_cursor).toBeNull();
-    expect(new Set([...first.data, ...second.data].map((d) => d.dataset_id)).size).toBe(130);
+    expect(new Set([...first.datasets, ...second.datasets].map((d) => d.dataset_id)).size).toBe(130);
     expect(simulator.getStats().byEndpoint).toEqual({ datasetList: 2 });
   });
 });
@@ -97,7 +97,7 @@ describe('the simulated dataset lifecycle', () => {
     for (let step = 0; step < 12; step++) {
       record = advanceDataset(record, '2026-11-24T09:00:00Z');
       const summary = record.evaluation_summary as { grade_before: string; grade_after: string } | null;
-      const error = record.error as { message: string } | null;
+      const error = record.error_data as { message: string } | null;
       seen.push(`${record.run_id} ${record.status}${summary ? ` ${summary.grade_before}→${summary.grade_after}` : ''}${error ? ' error' : ''}`);
     }
 

@@ -91,17 +91,30 @@ export async function interpretResourceResponse<S extends z.ZodType>(
   logger: Logger,
   maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<FetchOutcome> {
+  const read = await readResourceBody(response, resource, schema, logger, maxBodyBytes);
+  return read.ok ? foundOutcome(map(read.body), resource, logger) : read.outcome;
+}
+
+/** A resource's 200 body read into `schema`, or the outcome that says why not (see interpretResourceResponse). */
+export async function readResourceBody<S extends z.ZodType>(
+  response: Response,
+  resource: string,
+  schema: S,
+  logger: Logger,
+  maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
+): Promise<{ ok: true; body: z.infer<S> } | { ok: false; outcome: FetchOutcome }> {
+  const fail = (outcome: FetchOutcome) => ({ ok: false as const, outcome });
   if (response.status === 404) {
     await response.body?.cancel().catch(() => undefined);
-    return { outcome: 'gone' };
+    return fail({ outcome: 'gone' });
   }
   if (response.status === 401 || response.status === 403) {
     await response.body?.cancel().catch(() => undefined);
-    return failed('credentials', `${resource}: upstream answered ${response.status}; check the credentials and the project role`);
+    return fail(failed('credentials', `${resource}: upstream answered ${response.status}; check the credentials and the project role`));
   }
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
-    return failed('unavailable', `${resource}: upstream answered ${response.status}`);
+    return fail(failed('unavailable', `${resource}: upstream answered ${response.status}`));
   }
   let body: unknown;
   try {
@@ -109,14 +122,18 @@ export async function interpretResourceResponse<S extends z.ZodType>(
   } catch (error) {
     if (error instanceof UpstreamFailure) {
       logger.error('upstream response too large; not read', { resource, detail: error.message });
-      return failed(error.kind, `${resource}: ${error.message}`);
+      return fail(failed(error.kind, `${resource}: ${error.message}`));
     }
     if (!(error instanceof BodyNotJson)) throw error;
-    return malformed(logger, resource, `body is not JSON (${error.message})`);
+    return fail(malformed(logger, resource, `body is not JSON (${error.message})`));
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) return malformed(logger, resource, describeZodError(parsed.error));
-  const { snapshot, warnings } = map(parsed.data);
+  if (!parsed.success) return fail(malformed(logger, resource, describeZodError(parsed.error)));
+  return { ok: true, body: parsed.data };
+}
+
+/** A mapped resource as a `found` outcome: its warnings logged, its text bounded. */
+export function foundOutcome({ snapshot, warnings }: Mapped, resource: string, logger: Logger): FetchOutcome {
   for (const warning of warnings) logger.warn('upstream sent an undocumented value; passing it through', { resource, warning: cutText(warning, 200) });
   return { outcome: 'found', snapshot: boundSnapshot(snapshot) };
 }
@@ -176,9 +193,7 @@ export async function readListResponse<S extends z.ZodType>(
 export function interpretListedResource<S extends z.ZodType>(entry: unknown, resource: string, schema: S, map: (body: z.infer<S>) => Mapped, logger: Logger): FetchOutcome {
   const parsed = schema.safeParse(entry);
   if (!parsed.success) return malformed(logger, resource, describeZodError(parsed.error));
-  const { snapshot, warnings } = map(parsed.data);
-  for (const warning of warnings) logger.warn('upstream sent an undocumented value; passing it through', { resource, warning: cutText(warning, 200) });
-  return { outcome: 'found', snapshot: boundSnapshot(snapshot) };
+  return foundOutcome(map(parsed.data), resource, logger);
 }
 
 /** Any thrown failure of a list request, as a list failure. */

@@ -15,11 +15,70 @@ export function newDataset(datasetId: string, nowIso: string, overrides: Record<
     run_id: `run_${datasetId}_1`,
     status: 'pending',
     configured_column_mapping: { prompt: 'prompt', completion: 'completion', chat: 'chat', context: [] },
-    error: null,
+    error_data: null,
     progress: null,
     evaluation_summary: null,
+    kind: 'uploaded',
+    source_dataset_id: null,
+    created_by_user_id: 'usr_simulator',
+    image_column_formats: null,
+    description: null,
     ...overrides,
   };
+}
+
+/**
+ * How each endpoint shows a dataset record, as the published documents have
+ * it (upstream-apis.md; test/contracts holds the same shapes as fixtures).
+ * A record may carry `evaluation_status` (e.g. `skipped`), which only the
+ * evaluation endpoint shows.
+ */
+const SINGLE_GET_FIELDS = [
+  'dataset_id', 'name', 'created_at', 'updated_at', 'row_count', 'run_id', 'status', 'configured_column_mapping',
+  'error', 'error_data', 'progress', 'evaluation_summary', 'kind', 'source_dataset_id', 'created_by_user_id', 'image_column_formats',
+] as const;
+
+function pick(record: DatasetRecord, fields: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(fields.filter((field) => field in record).map((field) => [field, record[field]]));
+}
+
+/** `GET /api/v1/datasets/{id}`: its status vocabulary has no `awaiting_input`; such a dataset shows as `pending`. */
+export function singleGetView(record: DatasetRecord): Record<string, unknown> {
+  return { ...pick(record, SINGLE_GET_FIELDS), status: record.status === 'awaiting_input' ? 'pending' : record.status };
+}
+
+/** An entry of `GET /api/v1/datasets`: no evaluation, no progress. */
+export function listEntryView(record: DatasetRecord): Record<string, unknown> {
+  return pick(record, ['dataset_id', 'status', 'updated_at', 'created_at', 'name', 'row_count', 'description']);
+}
+
+/** `GET /api/v1/datasets/{id}/status`. */
+export function statusView(record: DatasetRecord): Record<string, unknown> {
+  return {
+    dataset_id: record.dataset_id,
+    status: record.status,
+    row_count: record.row_count ?? null,
+    progress: record.progress ?? null,
+    error_data: record.error_data ?? (record.error ? { message: (record.error as { message?: string }).message ?? '', code: 'E0000', level: 'error' } : null),
+  };
+}
+
+/** `GET /api/v1/datasets/{id}/evaluation`: the summary's grades and scores as `quality`, once there is one. */
+export function evaluationView(record: DatasetRecord): Record<string, unknown> {
+  const summary = record.evaluation_summary as Record<string, unknown> | null | undefined;
+  const done = record.status === 'succeeded' && summary;
+  const status = typeof record.evaluation_status === 'string' ? record.evaluation_status : done ? 'succeeded' : record.status === 'failed' ? 'failed' : 'pending';
+  const quality = status === 'succeeded' && summary
+    ? {
+        grade_before: summary.grade_before ?? null,
+        grade_after: summary.grade_after ?? null,
+        score_before: summary.score_before ?? null,
+        score_after: summary.score_after ?? null,
+        percentile_after: null,
+        improvement_percent: summary.improvement_percent ?? null,
+      }
+    : null;
+  return { dataset_id: record.dataset_id, status, quality, raw_results: null };
 }
 
 export function newCorrection(projectId: number, correctionId: number, nowIso: string, overrides: Record<string, unknown> = {}): CorrectionRecord {
@@ -59,6 +118,7 @@ function runNumber(record: DatasetRecord): number {
  * an evaluation (run 1 brings the first grade, D → B), even runs fail with an
  * error (the previous evaluation stays, as upstream keeps it until a new one
  * completes). A finished dataset is run again: new run id, back to pending.
+ * A dataset awaiting input stays so (it "will not progress on its own").
  */
 export function advanceDataset(record: DatasetRecord, nowIso: string): DatasetRecord {
   const rows = Number(record.row_count ?? 1000);
@@ -67,11 +127,11 @@ export function advanceDataset(record: DatasetRecord, nowIso: string): DatasetRe
   const run = runNumber(record);
   switch (record.status) {
     case 'pending':
-      return { ...next, status: 'running', error: null, progress: { percent: 0, processed_rows: 0, total_rows: rows } };
+      return { ...next, status: 'running', error_data: null, progress: { percent: 0, processed_rows: 0, total_rows: rows } };
     case 'running': {
       if (percent < 50) return { ...next, progress: { percent: 50, processed_rows: Math.floor(rows / 2), total_rows: rows } };
       if (run % 2 === 0) {
-        return { ...next, status: 'failed', progress: null, error: { message: `Run ${run} failed: 12 rows have an empty completion column` } };
+        return { ...next, status: 'failed', progress: null, error_data: { message: `Run ${run} failed: 12 rows have an empty completion column`, code: 'E0100', level: 'error' } };
       }
       const previous = (record.evaluation_summary as { grade_after?: string } | null)?.grade_after ?? 'D';
       const grade = GRADES_BY_SUCCESSFUL_RUN[((run - 1) / 2) % GRADES_BY_SUCCESSFUL_RUN.length] as string;
@@ -93,7 +153,7 @@ export function advanceDataset(record: DatasetRecord, nowIso: string): DatasetRe
     }
     case 'succeeded':
     case 'failed':
-      return { ...next, status: 'pending', error: null, run_id: `run_${record.dataset_id}_${run + 1}` };
+      return { ...next, status: 'pending', error_data: null, run_id: `run_${record.dataset_id}_${run + 1}` };
     default:
       return record;
   }

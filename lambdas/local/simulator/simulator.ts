@@ -5,8 +5,12 @@ import { listenOn } from '../startup';
 import {
   advanceCorrection,
   advanceDataset,
+  evaluationView,
+  listEntryView,
   newCorrection,
   newDataset,
+  singleGetView,
+  statusView,
   type CorrectionRecord,
   type DatasetRecord,
 } from './lifecycle';
@@ -54,6 +58,8 @@ function endpointOf(path: string): string {
   if (path === '/auth/login') return 'login';
   if (path === '/api/v1/datasets') return 'datasetList';
   if (/^\/api\/v1\/datasets\/[^/]+$/.test(path)) return 'dataset';
+  if (/^\/api\/v1\/datasets\/[^/]+\/status$/.test(path)) return 'datasetStatus';
+  if (/^\/api\/v1\/datasets\/[^/]+\/evaluation$/.test(path)) return 'datasetEvaluation';
   if (/^\/projects\/\d+\/corrections$/.test(path)) return 'correctionList';
   if (/^\/projects\/\d+\/corrections\/\d+$/.test(path)) return 'correction';
   return 'other';
@@ -71,7 +77,7 @@ export interface SimulatorStats {
   upstreamRequests: number;
   logins: number;
   byStatus: Record<string, number>;
-  /** Requests by endpoint: `dataset`, `datasetList`, `correction`, `correctionList`, `login`, `other`. */
+  /** Requests by endpoint: `dataset`, `datasetStatus`, `datasetEvaluation`, `datasetList`, `correction`, `correctionList`, `login`, `other`. */
   byEndpoint: Record<string, number>;
 }
 
@@ -236,13 +242,16 @@ export class UpstreamSimulator {
     const path = url.pathname;
     if (req.method === 'POST' && path === '/auth/login') return this.login(await readJson(req));
 
-    const dataset = /^\/api\/v1\/datasets\/([^/]+)$/.exec(path);
+    const dataset = /^\/api\/v1\/datasets\/([^/]+)(\/status|\/evaluation)?$/.exec(path);
     if (dataset || path === '/api/v1/datasets') {
       if (req.headers.authorization !== `Bearer ${this.apiKey}`) return { status: 401, body: { message: 'invalid API key' } };
       if (!dataset) return { status: 200, body: this.listDatasets(url) };
       const record = this.datasets.get(decodeURIComponent(dataset[1] as string));
-      if (record) this.unobserved.delete(datasetKey(record.dataset_id));
-      return record ? { status: 200, body: record } : { status: 404, body: { message: 'dataset not found' } };
+      if (!record) return { status: 404, body: { message: 'dataset not found' } };
+      if (dataset[2] === '/status') return { status: 200, body: statusView(record) };
+      if (dataset[2] === '/evaluation') return { status: 200, body: evaluationView(record) };
+      this.unobserved.delete(datasetKey(record.dataset_id));
+      return { status: 200, body: singleGetView(record) };
     }
 
     const correction = /^\/projects\/(\d+)\/corrections(?:\/(\d+))?$/.exec(path);
@@ -302,8 +311,7 @@ export class UpstreamSimulator {
     const rest = after ? all.filter((d) => compare(key(d), after) > 0) : all;
     const page = rest.slice(0, limit);
     const last = page.at(-1);
-    const items = page.map(({ dataset_id, name, status: s, created_at, updated_at, row_count }) => ({ dataset_id, name, status: s, created_at, updated_at, row_count }));
-    return { data: items, next_cursor: last && rest.length > limit ? Buffer.from(JSON.stringify(key(last))).toString('base64url') : null };
+    return { datasets: page.map(listEntryView), next_cursor: last && rest.length > limit ? Buffer.from(JSON.stringify(key(last))).toString('base64url') : null };
   }
 
   private takeFault(path: string): Fault | undefined {
