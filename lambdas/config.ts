@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeepOpinionCredentials } from './adapters/upstream/deepopinion-auth';
 import type { UpstreamSettings } from './adapters/upstream/upstream-fetcher';
+import { providerOf, type ProviderId, type ResourceType } from './domain/resource';
 import type { ResourceLinkTemplates } from './domain/slack-message';
 
 /**
@@ -138,15 +139,14 @@ export function credentialsFromEnv(env: Env): UpstreamCredentials {
   return { adaptionApiKey: env.ADAPTION_API_KEY, deepOpinion };
 }
 
-/** What a resource type needs before it can be watched, for messages that say what to set. */
-export const UPSTREAM_SETTINGS = {
-  dataset: { provider: 'Adaption Labs', settings: 'ADAPTION_API_KEY' },
-  correction_session: { provider: 'DeepOpinion', settings: 'DEEPOPINION_TOKEN, or DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD' },
-} as const;
+/** Whether the credentials cover a provider's upstream. */
+export function providerConfigured(credentials: UpstreamCredentials, provider: ProviderId): boolean {
+  return provider === 'adaption' ? Boolean(credentials.adaptionApiKey) : Boolean(credentials.deepOpinion);
+}
 
 /** Whether the credentials cover a resource type's upstream. */
-export function upstreamConfigured(credentials: UpstreamCredentials, type: keyof typeof UPSTREAM_SETTINGS): boolean {
-  return type === 'dataset' ? Boolean(credentials.adaptionApiKey) : Boolean(credentials.deepOpinion);
+export function upstreamConfigured(credentials: UpstreamCredentials, type: ResourceType): boolean {
+  return providerConfigured(credentials, providerOf(type));
 }
 
 export function hasAnyCredentials(credentials: UpstreamCredentials): boolean {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
-import { UPSTREAM_SETTINGS } from '../config';
+import { notifyOnProblem, PROVIDERS, providerOf } from '../domain/resource';
 import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
@@ -187,7 +187,7 @@ export const ROUTES: Route[] = [
       const existing = await deps.watches.findByResource(team, input.resource);
       if (existing) return json(200, watchView(existing));
       if (!(await deps.upstreamConfigured(input.resource.type))) {
-        const { provider, settings } = UPSTREAM_SETTINGS[input.resource.type];
+        const { name: provider, settings } = PROVIDERS[providerOf(input.resource.type)];
         throw problems.upstreamNotConfigured(`This Watchpost has no ${provider} credentials, so it cannot watch a ${input.resource.type}: an operator sets ${settings} ${deps.credentialsHint}.`);
       }
       // The quota is taken before anything is created and given back unless a watch was.
@@ -253,9 +253,8 @@ export const ROUTES: Route[] = [
     handle: async ({ deps, team, params, body }) => {
       const settings = body as z.infer<typeof S.UpdateWatchBody>;
       const current = await ownWatch(deps, team, params.id);
-      if (current.resource.type === 'correction_session' && settings.notifyOn?.includes('grade')) {
-        throw problems.validation([{ path: 'notifyOn', message: 'correction sessions have no grade; use status or score' }]);
-      }
+      const problem = notifyOnProblem(current.resource.type, settings.notifyOn);
+      if (problem) throw problems.validation([{ path: 'notifyOn', message: problem }]);
       const updated = await deps.watches.updateSettings(team, current.watchId, settings);
       if (!updated) throw problems.notFound('watch');
       return json(200, watchView(updated));

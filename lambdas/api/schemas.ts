@@ -1,7 +1,7 @@
 import { z } from 'zod';
 // Type-only: brings zod-openapi's .meta({ id }) typings into scope.
 import type {} from 'zod-openapi';
-import { ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
+import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
 import { FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
 
 /**
@@ -32,9 +32,8 @@ export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'W
 export const CreateWatchBody = z
   .strictObject({ resource: Resource, notifyOn: NotifyOnSchema.optional(), label: LabelSchema.optional() })
   .superRefine((body, ctx) => {
-    if (body.resource.type === 'correction_session' && body.notifyOn?.includes('grade')) {
-      ctx.addIssue({ code: 'custom', path: ['notifyOn'], message: 'correction sessions have no grade; use status or score' });
-    }
+    const problem = notifyOnProblem(body.resource.type, body.notifyOn);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['notifyOn'], message: problem });
   })
   .meta({ id: 'CreateWatch' });
 
@@ -54,7 +53,7 @@ export const IdAndTokenPath = z.object({ id: z.string().min(1).max(64), tokenId:
 const SubscriptionFilter = z
   .strictObject({
     watchIds: z.array(z.string().min(1).max(64)).min(1).max(100).optional(),
-    resourceTypes: z.array(z.enum(['dataset', 'correction_session'])).min(1).optional(),
+    resourceTypes: z.array(z.enum(RESOURCE_TYPE_NAMES)).min(1).optional(),
     changes: z.array(TrackedFieldSchema).min(1).optional().meta({ description: 'Change events only: at least one of these fields changed.' }),
     statuses: z
       .array(z.string().min(1).max(64))

@@ -1,61 +1,75 @@
 import { z } from 'zod';
+import { correctionSessionType, CorrectionSessionRefSchema, type CorrectionSessionRef } from './resource-types/correction-session';
+import { datasetType, DatasetRefSchema, type DatasetRef } from './resource-types/dataset';
+import { PROVIDERS, TRACKABLE_FIELDS, type ProviderId, type ResourceTypeDeclaration, type TrackedField } from './resource-types/declaration';
 
 /**
- * A watched resource on one of the two upstream services. Ids are validated
- * here, before they can reach a URL: integers must be positive and safe, and a
- * dataset id is a bounded, path-safe charset that cannot spell `.` or `..`.
+ * The watchable resource types, gathered from their declarations in
+ * `resource-types/` (one module per type). A new type is a new module there
+ * and one entry in each list below; the layers above read what they need
+ * through the functions here.
  */
-export const DATASET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
-const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-
-export const DatasetRefSchema = z.strictObject({
-  type: z.literal('dataset'),
-  datasetId: z
-    .string()
-    .regex(DATASET_ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . : - starting with a letter or digit'),
-});
-
-export const CorrectionSessionRefSchema = z.strictObject({
-  type: z.literal('correction_session'),
-  projectId: positiveId,
-  correctionId: positiveId,
-});
-
 export const ResourceRefSchema = z.discriminatedUnion('type', [DatasetRefSchema, CorrectionSessionRefSchema]);
 
-export type DatasetRef = z.infer<typeof DatasetRefSchema>;
-export type CorrectionSessionRef = z.infer<typeof CorrectionSessionRefSchema>;
 export type ResourceRef = z.infer<typeof ResourceRefSchema>;
 export type ResourceType = ResourceRef['type'];
 
-export const TRACKABLE_FIELDS = ['status', 'grade', 'score'] as const;
-export type TrackedField = (typeof TRACKABLE_FIELDS)[number];
+type Declarations = { readonly [T in ResourceType]: ResourceTypeDeclaration<Extract<ResourceRef, { type: T }>> };
+
+export const RESOURCE_TYPES: Declarations = {
+  dataset: datasetType,
+  correction_session: correctionSessionType,
+};
+
+/** The type names, in declaration order (as z.enum wants them). */
+export const RESOURCE_TYPE_NAMES = Object.keys(RESOURCE_TYPES) as [ResourceType, ...ResourceType[]];
+
+/** A type's declaration, for a reference of that type. */
+export function declarationOf<R extends ResourceRef>(type: R['type']): ResourceTypeDeclaration<R> {
+  return RESOURCE_TYPES[type] as unknown as ResourceTypeDeclaration<R>;
+}
+
+export { DATASET_ID_PATTERN, DatasetRefSchema, type DatasetRef } from './resource-types/dataset';
+export { CorrectionSessionRefSchema, type CorrectionSessionRef } from './resource-types/correction-session';
+export { PROVIDERS, TRACKABLE_FIELDS, type ProviderId, type TrackedField };
 export const TrackedFieldSchema = z.enum(TRACKABLE_FIELDS);
 
 /** What a watch notifies on when its creator does not say. */
 export function defaultNotifyOn(type: ResourceType): TrackedField[] {
-  // Correction sessions have no letter grade (upstream-apis.md).
-  return type === 'dataset' ? ['status', 'grade'] : ['status'];
+  return [...RESOURCE_TYPES[type].defaultNotifyOn];
+}
+
+/**
+ * Why `notifyOn` does not fit a resource type (a field the type does not
+ * have), or undefined when it does.
+ */
+export function notifyOnProblem(type: ResourceType, notifyOn: readonly TrackedField[] | undefined): string | undefined {
+  const declaration = RESOURCE_TYPES[type];
+  const missing = notifyOn?.find((field) => !declaration.trackable.includes(field));
+  return missing === undefined ? undefined : `${declaration.plural} have no ${missing}; use ${declaration.trackable.join(' or ')}`;
 }
 
 /** Stable key of a resource, unique across providers: used for idempotent registration. */
 export function resourceKey(ref: ResourceRef): string {
-  return ref.type === 'dataset'
-    ? `dataset:${ref.datasetId}`
-    : `correction_session:${ref.projectId}:${ref.correctionId}`;
+  return declarationOf(ref.type).key(ref);
 }
 
 /** CloudEvents `subject`: the resource's path as the provider names it. */
 export function resourceSubject(ref: ResourceRef): string {
-  return ref.type === 'dataset'
-    ? `datasets/${ref.datasetId}`
-    : `projects/${ref.projectId}/corrections/${ref.correctionId}`;
+  return declarationOf(ref.type).subject(ref);
 }
 
 /** Short human name, for subjects and chat messages. */
 export function resourceShortName(ref: ResourceRef): string {
-  return ref.type === 'dataset'
-    ? `dataset ${ref.datasetId}`
-    : `correction ${ref.projectId}/${ref.correctionId}`;
+  return declarationOf(ref.type).shortName(ref);
+}
+
+/** The provider a resource type belongs to. */
+export function providerOf(type: ResourceType): ProviderId {
+  return RESOURCE_TYPES[type].provider;
+}
+
+/** Whether a status ends the resource for good (it then only changes by going away). */
+export function isFinalStatus(type: ResourceType, status: string): boolean {
+  return RESOURCE_TYPES[type].finalStatuses.includes(status);
 }

@@ -1,3 +1,4 @@
+import { declarationOf, type ResourceType } from './resource';
 import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
 
 /**
@@ -5,19 +6,13 @@ import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
  * `https://app.example.com/datasets/{datasetId}`. Neither provider documents
  * such URLs, so there are none unless an operator configures them.
  */
-export interface ResourceLinkTemplates {
-  dataset?: string | undefined;
-  correction_session?: string | undefined;
-}
+export type ResourceLinkTemplates = { [T in ResourceType]?: string | undefined };
 
 export function resourceLink(event: WatchEvent, templates: ResourceLinkTemplates): string | undefined {
   const resource = event.data.resource;
   const template = templates[resource.type];
   if (!template) return undefined;
-  const values: Record<string, string> =
-    resource.type === 'dataset'
-      ? { datasetId: resource.datasetId }
-      : { projectId: String(resource.projectId), correctionId: String(resource.correctionId) };
+  const values = declarationOf(resource.type).linkValues(resource);
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (values[name] !== undefined ? encodeURIComponent(values[name]) : whole));
 }
 

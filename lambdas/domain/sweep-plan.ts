@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { resourceSubject } from './resource';
+import { isFinalStatus, resourceSubject } from './resource';
 import type { Watch } from './watch';
 
 /**
@@ -84,15 +84,19 @@ export function planTick(watches: readonly Watch[], state: SweepState, now: Date
   return { projectLists: projectLists.sort((a, b) => a - b), quietSessions, sweepDatasets, refreshDue };
 }
 
-/** DeepOpinion's terminal statuses (upstream-apis.md): a session there changes only by going away. */
-export const TERMINAL_SESSION_STATUSES: readonly string[] = ['FINISHED', 'FAILED'];
-
 /** A session watch settled in a terminal status: polled fine last time, nothing owed. */
 export function isQuietSession(watch: Watch): boolean {
+  return watch.resource.type === 'correction_session' && isSettledFinal(watch);
+}
+
+/**
+ * A watch settled in a status its type declares final (it then changes only
+ * by going away): polled fine last time, nothing owed.
+ */
+export function isSettledFinal(watch: Watch): boolean {
   return (
-    watch.resource.type === 'correction_session' &&
     watch.snapshot !== null &&
-    TERMINAL_SESSION_STATUSES.includes(watch.snapshot.status) &&
+    isFinalStatus(watch.resource.type, watch.snapshot.status) &&
     watch.consecutiveFailures === 0 &&
     watch.outbox.length === 0
   );

@@ -15,7 +15,8 @@ import { DynamoPollStore } from '../adapters/dynamo/poll-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { UpstreamFetcher } from '../adapters/upstream/upstream-fetcher';
-import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollIntervalSeconds, pollPolicy, sweepPolicy, tickDeadlineMs, UPSTREAM_SETTINGS, upstreamConfigured, upstreamSettings, type Env } from '../config';
+import { credentialsFromEnv, hasAnyCredentials, linkTemplates, pollIntervalSeconds, pollPolicy, sweepPolicy, tickDeadlineMs, providerConfigured, upstreamConfigured, upstreamSettings, type Env } from '../config';
+import { PROVIDERS, providerOf, RESOURCE_TYPE_NAMES, type ProviderId } from '../domain/resource';
 import { runEvery } from './run-every';
 import { checkEmbeddedDatabase, claimDataDir, listenOn, readStateFile, StartupError } from './startup';
 import { pollWatches, type PollSummary } from '../domain/poll-watches';
@@ -152,8 +153,9 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     );
   } else {
     // Say what can be watched, and what to set for what cannot.
-    for (const [type, { provider, settings: names }] of Object.entries(UPSTREAM_SETTINGS) as Array<[keyof typeof UPSTREAM_SETTINGS, (typeof UPSTREAM_SETTINGS)[keyof typeof UPSTREAM_SETTINGS]]>) {
-      print(upstreamConfigured(credentials, type) ? `${provider}: configured (${type} watches are polled)` : `${provider}: not configured — set ${names} to watch a ${type}`);
+    for (const [id, { name, settings: names }] of Object.entries(PROVIDERS) as Array<[ProviderId, (typeof PROVIDERS)[ProviderId]]>) {
+      const types = RESOURCE_TYPE_NAMES.filter((type) => providerOf(type) === id);
+      print(providerConfigured(credentials, id) ? `${name}: configured (${types.join(', ')} watches are polled)` : `${name}: not configured — set ${names} to watch a ${types.join(' or ')}`);
     }
   }
 

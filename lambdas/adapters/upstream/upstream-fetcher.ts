@@ -1,6 +1,6 @@
 import type { FetchOutcome, ListFailure, Logger, ResourceFetcher, ResourceLister } from '../../domain/ports';
 import type { ListedDataset } from '../../domain/sweep-plan';
-import type { ResourceRef } from '../../domain/resource';
+import type { ResourceRef, ResourceType } from '../../domain/resource';
 import { createRetryingFetch, type RetryPolicy } from '../http/retrying-fetch';
 import { AdaptionClient } from './adaption-client';
 import { DeepOpinionAuth, type DeepOpinionCredentials } from './deepopinion-auth';
@@ -14,6 +14,8 @@ export interface UpstreamSettings {
   /** Upstream bodies over this many bytes are not read. */
   maxBodyBytes?: number;
 }
+
+const NO_ADAPTION_KEY = failed('credentials', 'no Adaption Labs API key is configured (ADAPTION_API_KEY)');
 
 /** Routes each resource, and each list request, to its provider's client. */
 export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
@@ -40,15 +42,18 @@ export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
     return new UpstreamFetcher(adaption, deepOpinion);
   }
 
+  /** One single-GET route per resource type: the compiler asks for a route when a type is added. */
+  private readonly routes: { [T in ResourceType]: (ref: Extract<ResourceRef, { type: T }>, signal: AbortSignal | undefined) => Promise<FetchOutcome> } = {
+    dataset: (ref, signal) => (this.adaption ? this.adaption.fetchDataset(ref, signal) : Promise.resolve(NO_ADAPTION_KEY)),
+    correction_session: (ref, signal) =>
+      this.deepOpinion
+        ? this.deepOpinion.fetchCorrectionSession(ref, signal)
+        : Promise.resolve(failed('credentials', 'no DeepOpinion credentials are configured (DEEPOPINION_TOKEN or DEEPOPINION_EMAIL/PASSWORD)')),
+  };
+
   fetchState(resource: ResourceRef, options: { signal?: AbortSignal | undefined } = {}): Promise<FetchOutcome> {
-    if (resource.type === 'dataset') {
-      return this.adaption
-        ? this.adaption.fetchDataset(resource, options.signal)
-        : Promise.resolve(failed('credentials', 'no Adaption Labs API key is configured (ADAPTION_API_KEY)'));
-    }
-    return this.deepOpinion
-      ? this.deepOpinion.fetchCorrectionSession(resource, options.signal)
-      : Promise.resolve(failed('credentials', 'no DeepOpinion credentials are configured (DEEPOPINION_TOKEN or DEEPOPINION_EMAIL/PASSWORD)'));
+    const route = this.routes[resource.type] as (ref: ResourceRef, signal: AbortSignal | undefined) => Promise<FetchOutcome>;
+    return route(resource, options.signal);
   }
 
   listProjectSessions(projectId: number, options: { signal?: AbortSignal | undefined } = {}): Promise<{ ok: true; sessions: Map<number, FetchOutcome> } | ListFailure> {
