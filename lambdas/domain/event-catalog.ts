@@ -33,13 +33,23 @@ function snapshot(fields: Partial<Snapshot>): Snapshot {
   };
 }
 
+/**
+ * One watch's story, each event at its own version (so each has its own id,
+ * as real events do): polling fails (5) and recovers (6), the run finishes
+ * (7), the dataset is deleted (8).
+ */
+const EXAMPLE_VERSIONS = { failing: 5, recovered: 6, changed: 7, gone: 8 } as const;
+/** Test events are not numbered from a watch: each send gets a fresh random id of this form. */
+const EXAMPLE_TEST_ID = 'evt_test_5d41402abc4b2a76b9719d911017c592';
+
 function example(type: EventType): WatchEvent {
   const running = snapshot({});
-  const base = { watch: WATCH, version: 7, time: EXAMPLE_TIME, type };
+  const base = { watch: WATCH, time: EXAMPLE_TIME, type };
   switch (type) {
     case EVENT_TYPES.changed:
       return buildWatchEvent({
         ...base,
+        version: EXAMPLE_VERSIONS.changed,
         changes: [
           { field: 'status', from: 'running', to: 'succeeded' },
           { field: 'grade', from: null, to: 'B' },
@@ -48,19 +58,20 @@ function example(type: EventType): WatchEvent {
         current: snapshot({ status: 'succeeded', grade: 'B', score: 0.81, progressPercent: null }),
       });
     case EVENT_TYPES.gone:
-      return buildWatchEvent({ ...base, changes: [], previous: running, current: null });
+      return buildWatchEvent({ ...base, version: EXAMPLE_VERSIONS.gone, changes: [], previous: running, current: null });
     case EVENT_TYPES.failing:
       return buildWatchEvent({
         ...base,
+        version: EXAMPLE_VERSIONS.failing,
         changes: [],
         previous: running,
         current: running,
         failure: { kind: 'unavailable', message: 'datasets/ds_42: upstream answered 503', consecutiveFailures: 5 },
       });
     case EVENT_TYPES.recovered:
-      return buildWatchEvent({ ...base, changes: [], previous: running, current: running });
+      return buildWatchEvent({ ...base, version: EXAMPLE_VERSIONS.recovered, changes: [], previous: running, current: running });
     default:
-      return buildWatchEvent({ ...base, changes: [], previous: null, current: running });
+      return { ...buildWatchEvent({ ...base, version: 0, changes: [], previous: null, current: running }), id: EXAMPLE_TEST_ID };
   }
 }
 

@@ -39,7 +39,10 @@ function cloudEvent<T extends string>(type: T, description: string) {
   return z
     .object({
       specversion: z.literal('1.0'),
-      id: z.string().regex(/^evt_[0-9a-z_]+$/).meta({ description: 'Stable per transition: deduplicate on it (it is also the webhook-id header).' }),
+      id: z.string().regex(/^evt_[0-9a-z_]+$/).meta({
+        description:
+          'Names the transition: derived from the watch, its version, the event type, each change (field, from, to), the status and run id before and after, and the failure kind. The same transition always has the same id and two transitions never share one: deduplicate on it (it is also the webhook-id header). Test events get a fresh evt_test_ id per send.',
+      }),
       source: z.string(),
       type: z.literal(type),
       subject: z.string().meta({ description: 'The resource’s path at its provider, e.g. datasets/ds_42.' }),

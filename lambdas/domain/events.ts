@@ -55,13 +55,47 @@ export interface WatchEvent {
 }
 
 /**
- * The id of the event a watch emits at a given version. Deterministic, so a
- * retry of one transition always carries the same id (receivers deduplicate on
- * it), while a later transition, at a higher version, gets a new one even when
- * it looks identical.
+ * What an event id is derived from besides the watch and its version: the
+ * transition the event reports. Any event type fits (a new type needs nothing
+ * here), because the id is taken from what the event says happened.
  */
-export function eventIdFor(watchId: string, version: number): string {
-  const digest = createHash('sha256').update(`${watchId}#${version}`).digest('hex');
+export interface EventTransition {
+  type: EventType;
+  changes?: readonly FieldChange[] | undefined;
+  previous: Snapshot | null;
+  current: Snapshot | null;
+  failure?: Pick<PollFailure, 'kind'> | undefined;
+}
+
+/** The end of a transition as its id sees it: the state, and which upstream run it belongs to. */
+function transitionEnd(snapshot: Snapshot | null): [string, string | null] | null {
+  if (snapshot === null) return null;
+  const runId = snapshot.details.runId;
+  return [snapshot.status, typeof runId === 'string' ? runId : null];
+}
+
+/**
+ * The id of the event a watch emits at a version for one transition: a
+ * SHA-256 over the watch, the version, the event type, each change (field,
+ * from, to), the status and run id at either end, and the failure kind.
+ * The same transition always gets the same id (a crash replay is
+ * deduplicated by receivers), and two different transitions never share one,
+ * even at the same version: a reused version cannot make a receiver drop a
+ * real change as a duplicate. Context that is not the transition (time,
+ * progress, names, messages) is left out, so it cannot split one transition
+ * into two ids.
+ */
+export function eventIdFor(watchId: string, version: number, transition: EventTransition): string {
+  const key = JSON.stringify([
+    watchId,
+    version,
+    transition.type,
+    (transition.changes ?? []).map((change) => [change.field, change.from, change.to]),
+    transitionEnd(transition.previous),
+    transitionEnd(transition.current),
+    transition.failure?.kind ?? null,
+  ]);
+  const digest = createHash('sha256').update(key).digest('hex');
   return `evt_${digest.slice(0, 32)}`;
 }
 
@@ -90,7 +124,7 @@ export function buildWatchEvent(input: EventInput): WatchEvent {
   if (input.failure) data.failure = input.failure;
   return {
     specversion: '1.0',
-    id: eventIdFor(watch.watchId, input.version),
+    id: eventIdFor(watch.watchId, input.version, input),
     source: `/watchpost/watches/${watch.watchId}`,
     type: input.type,
     subject: resourceSubject(watch.resource),

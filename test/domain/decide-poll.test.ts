@@ -59,8 +59,8 @@ describe('decidePoll', () => {
     expect(decision.write === 'commit' && decision.commit.newVersion).toBe(11);
     const events = decision.write === 'commit' ? decision.commit.enqueue : [];
     expect(events.map((e) => [e.id, e.sequence])).toEqual([
-      [eventIdFor('w1', 10), '10'],
-      [eventIdFor('w1', 11), '11'],
+      [eventIdFor('w1', 10, { type: EVENT_TYPES.recovered, previous: events[0]!.data.previous, current: events[0]!.data.current }), '10'],
+      [eventIdFor('w1', 11, { type: EVENT_TYPES.changed, changes: [{ field: 'status', from: 'running', to: 'failed' }], previous: events[1]!.data.previous, current: events[1]!.data.current }), '11'],
     ]);
   });
 
@@ -70,6 +70,19 @@ describe('decidePoll', () => {
 
     expect(eventTypes(first)).toHaveLength(1);
     expect(first.write === 'commit' && first.commit.enqueue[0]?.id).toBe(again.write === 'commit' && again.commit.enqueue[0]?.id);
+  });
+
+  it('gives two different transitions decided at one version two ids (a version reused after a torn write)', () => {
+    const pending = watch({ version: 0, snapshot: snapshot({ status: 'pending', details: { runId: 'run_1' } }) });
+    const failedRun1 = decidePoll(pending, found({ status: 'failed', details: { runId: 'run_1' } }), NOW, POLICY);
+    const runningRun2 = decidePoll(pending, found({ status: 'running', details: { runId: 'run_2' } }), NOW, POLICY);
+
+    const [a] = failedRun1.write === 'commit' ? failedRun1.commit.enqueue : [];
+    const [b] = runningRun2.write === 'commit' ? runningRun2.commit.enqueue : [];
+    expect([a?.sequence, b?.sequence]).toEqual(['1', '1']);
+    expect(a?.id).toMatch(/^evt_[0-9a-f]{32}$/);
+    expect(b?.id).toMatch(/^evt_[0-9a-f]{32}$/);
+    expect(a?.id).not.toBe(b?.id);
   });
 
   it('keeps the last snapshot and records the error when a fetch fails', () => {

@@ -19,14 +19,15 @@ const DETAILS = { name: 'Support tickets Q4', runId: 'run_ds_42_1', rowCount: 12
 const RUNNING = { status: 'running', grade: null, score: null, progressPercent: 50, details: DETAILS };
 const SUCCEEDED = { status: 'succeeded', grade: 'B', score: 0.81, progressPercent: null, details: DETAILS };
 
-const envelope = (type: string, data: Record<string, unknown>) => ({
+/** Each example at its own version, so each has its own id, as real events do. */
+const envelope = (type: string, id: string, sequence: string, data: Record<string, unknown>) => ({
   specversion: '1.0',
-  id: 'evt_8274455c68b6073b17993d0b2ec5d096',
+  id,
   source: '/watchpost/watches/w_4f1c2a9e0b7d43a1c5e6f708',
   type,
   subject: 'datasets/ds_42',
   time: '2026-11-24T09:30:00.000Z',
-  sequence: '7',
+  sequence,
   datacontenttype: 'application/json',
   data: { ...WATCH, ...data },
 });
@@ -46,7 +47,7 @@ describe('the event catalog’s examples', () => {
       ['io.watchpost.subscription.disabled', null],
     ]);
     expect(byType.get('io.watchpost.resource.changed')?.example).toEqual(
-      envelope('io.watchpost.resource.changed', {
+      envelope('io.watchpost.resource.changed', 'evt_464f6dba1a120ab2436578a79524b324', '7', {
         changes: [
           { field: 'status', from: 'running', to: 'succeeded' },
           { field: 'grade', from: null, to: 'B' },
@@ -55,17 +56,17 @@ describe('the event catalog’s examples', () => {
         current: SUCCEEDED,
       }),
     );
-    expect(byType.get('io.watchpost.resource.gone')?.example).toEqual(envelope('io.watchpost.resource.gone', { changes: [], previous: RUNNING, current: null }));
+    expect(byType.get('io.watchpost.resource.gone')?.example).toEqual(envelope('io.watchpost.resource.gone', 'evt_a4df2da8d546db81fd9941a2c0ca2fb6', '8', { changes: [], previous: RUNNING, current: null }));
     expect(byType.get('io.watchpost.watch.failing')?.example).toEqual(
-      envelope('io.watchpost.watch.failing', {
+      envelope('io.watchpost.watch.failing', 'evt_fde6b9c41f831e9b02fc1eff58403cdc', '5', {
         changes: [],
         previous: RUNNING,
         current: RUNNING,
         failure: { kind: 'unavailable', message: 'datasets/ds_42: upstream answered 503', consecutiveFailures: 5 },
       }),
     );
-    expect(byType.get('io.watchpost.watch.recovered')?.example).toEqual(envelope('io.watchpost.watch.recovered', { changes: [], previous: RUNNING, current: RUNNING }));
-    expect(byType.get('io.watchpost.subscription.test')?.example).toEqual(envelope('io.watchpost.subscription.test', { changes: [], previous: null, current: RUNNING }));
+    expect(byType.get('io.watchpost.watch.recovered')?.example).toEqual(envelope('io.watchpost.watch.recovered', 'evt_812dc1eb4479cf7222c228b1385e1817', '6', { changes: [], previous: RUNNING, current: RUNNING }));
+    expect(byType.get('io.watchpost.subscription.test')?.example).toEqual(envelope('io.watchpost.subscription.test', 'evt_test_5d41402abc4b2a76b9719d911017c592', '0', { changes: [], previous: null, current: RUNNING }));
     expect(byType.get('io.watchpost.subscription.disabled')?.example).toEqual({
       specversion: '1.0',
       id: 'evt_21a8191d7e9f784ebec28c05ab943698',
@@ -86,6 +87,8 @@ describe('the event catalog’s examples', () => {
         lastError: 'receiver answered 503',
       },
     });
+    // No two examples share an id: a receiver reading them learns that ids name transitions.
+    expect(new Set(EVENT_CATALOG.map((entry) => entry.example.id)).size).toBe(EVENT_CATALOG.length);
     // And each is what deliveries of its type are checked against.
     for (const entry of EVENT_CATALOG) expect(schemas[entry.type]?.safeParse(entry.example).success, entry.type).toBe(true);
   });

@@ -1,9 +1,18 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildWatchEvent, EVENT_TYPES, eventEmailText, eventHeadline, eventIdFor } from '../../lambdas/domain/events';
+import { buildWatchEvent, EVENT_TYPES, eventEmailText, eventHeadline, eventIdFor, type EventTransition } from '../../lambdas/domain/events';
 import { EVENT_SCHEMAS, WatchEventSchema } from '../../lambdas/domain/event-schema';
 import type { Snapshot } from '../../lambdas/domain/snapshot';
 
 const current: Snapshot = { status: 'succeeded', grade: 'A', score: 0.91, progressPercent: null, details: {} };
+const running: Snapshot = { status: 'running', grade: null, score: null, progressPercent: 40, details: { runId: 'run_1' } };
+/** A transition as the id derivation sees it: running → succeeded within one run. */
+const transition: EventTransition = {
+  type: EVENT_TYPES.changed,
+  changes: [{ field: 'status', from: 'running', to: 'succeeded' }],
+  previous: running,
+  current: { ...current, details: { runId: 'run_1' } },
+};
 const watch = { watchId: 'w_1', team: 'ml-platform', label: 'nightly eval', resource: { type: 'dataset' as const, datasetId: 'ds_42' } };
 
 function changed(changes: Parameters<typeof buildWatchEvent>[0]['changes']) {
@@ -14,7 +23,7 @@ describe('watch events', () => {
   it('are CloudEvents 1.0 with a subject naming the resource', () => {
     expect(changed([])).toMatchObject({
       specversion: '1.0',
-      id: eventIdFor('w_1', 3),
+      id: eventIdFor('w_1', 3, { type: EVENT_TYPES.changed, changes: [], previous: null, current }),
       source: '/watchpost/watches/w_1',
       subject: 'datasets/ds_42',
       time: '2026-11-23T12:00:00.000Z',
@@ -23,10 +32,13 @@ describe('watch events', () => {
     });
   });
 
-  it('have ids of the form evt_ and 32 hex digits of SHA-256 over watch and version', () => {
-    // A fixed vector: changing the derivation would re-id every event receivers have seen.
-    expect(eventIdFor('w_1', 3)).toBe('evt_c70e14ab691ff58126e752c4fdf5dd89');
-    expect(changed([]).id).toBe('evt_c70e14ab691ff58126e752c4fdf5dd89');
+  it('have ids of the form evt_ and 32 hex digits of SHA-256 over watch, version and transition', () => {
+    // Fixed vectors: changing the derivation would re-id every event receivers have seen.
+    const key = JSON.stringify(['w_1', 3, EVENT_TYPES.changed, [['status', 'running', 'succeeded']], ['running', 'run_1'], ['succeeded', 'run_1'], null]);
+    const expected = `evt_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+    expect(expected).toBe('evt_672826e1d3a82e4f0f094ec3593a2c27');
+    expect(eventIdFor('w_1', 3, transition)).toBe(expected);
+    expect(changed([]).id).toBe('evt_6d66db541655d82d02674cc00bf5d352');
   });
 
   it('match the published schema of their type, for every type', () => {
@@ -42,10 +54,55 @@ describe('watch events', () => {
     expect(EVENT_SCHEMAS[EVENT_TYPES.gone].safeParse({ ...changed([]), type: EVENT_TYPES.gone, id: 'not-an-event-id' }).success).toBe(false);
   });
 
-  it('derive ids from the watch and version only', () => {
-    expect(eventIdFor('w_1', 3)).toBe(eventIdFor('w_1', 3));
-    expect(eventIdFor('w_1', 3)).not.toBe(eventIdFor('w_1', 4));
-    expect(eventIdFor('w_1', 3)).not.toBe(eventIdFor('w_2', 3));
+  it('give the same transition the same id, however often it is built (crash replays stay deduplicated)', () => {
+    expect(eventIdFor('w_1', 3, transition)).toBe(eventIdFor('w_1', 3, structuredClone(transition)));
+  });
+
+  it('give two different transitions at one version two ids (the reused-version case: pending → failed of run_1, then pending → running of run_2)', () => {
+    const pending = { ...running, status: 'pending', details: { runId: 'run_1' } };
+    const failedRun1 = eventIdFor('w_1', 1, { type: EVENT_TYPES.changed, changes: [{ field: 'status', from: 'pending', to: 'failed' }], previous: pending, current: { ...pending, status: 'failed' } });
+    const runningRun2 = eventIdFor('w_1', 1, {
+      type: EVENT_TYPES.changed,
+      changes: [{ field: 'status', from: 'pending', to: 'running' }],
+      previous: pending,
+      current: { ...pending, status: 'running', details: { runId: 'run_2' } },
+    });
+    expect(failedRun1).not.toBe(runningRun2);
+  });
+
+  it.each<[string, Parameters<typeof eventIdFor>]>([
+    ['another watch', ['w_2', 3, transition]],
+    ['another version', ['w_1', 4, transition]],
+    ['another type', ['w_1', 3, { ...transition, type: EVENT_TYPES.recovered }]],
+    ['another field', ['w_1', 3, { ...transition, changes: [{ field: 'grade', from: 'running', to: 'succeeded' }] }]],
+    ['another from', ['w_1', 3, { ...transition, changes: [{ field: 'status', from: 'queued', to: 'succeeded' }] }]],
+    ['another to', ['w_1', 3, { ...transition, changes: [{ field: 'status', from: 'running', to: 'failed' }] }]],
+    ['one more change', ['w_1', 3, { ...transition, changes: [...transition.changes!, { field: 'grade', from: null, to: 'A' }] }]],
+    ['no changes', ['w_1', 3, { ...transition, changes: [] }]],
+    ['another run before', ['w_1', 3, { ...transition, previous: { ...transition.previous!, details: { runId: 'run_0' } } }]],
+    ['another run after', ['w_1', 3, { ...transition, current: { ...transition.current!, details: { runId: 'run_2' } } }]],
+    ['another status before', ['w_1', 3, { ...transition, previous: { ...transition.previous!, status: 'queued' } }]],
+    ['another status after', ['w_1', 3, { ...transition, current: { ...transition.current!, status: 'failed' } }]],
+    ['nothing before', ['w_1', 3, { ...transition, previous: null }]],
+    ['nothing after', ['w_1', 3, { ...transition, current: null }]],
+    ['a failure', ['w_1', 3, { ...transition, failure: { kind: 'unavailable' } }]],
+  ])('tell a transition from one with %s', (_name, args) => {
+    expect(eventIdFor(...args)).not.toBe(eventIdFor('w_1', 3, transition));
+  });
+
+  it('tell failures of two kinds apart, and leave out what is context, not transition', () => {
+    const failing = (kind: string) => eventIdFor('w_1', 3, { type: EVENT_TYPES.failing, previous: running, current: running, failure: { kind } });
+    expect(failing('unavailable')).not.toBe(failing('credentials'));
+    const withContext = {
+      ...transition,
+      previous: { ...transition.previous!, progressPercent: 80, score: 0.5, details: { runId: 'run_1', name: 'renamed' } },
+      current: { ...transition.current!, grade: 'B', details: { runId: 'run_1', updatedAt: '2026-11-23T12:00:00Z' } },
+    };
+    expect(eventIdFor('w_1', 3, withContext)).toBe(eventIdFor('w_1', 3, transition));
+    // A run id that is not a string (an upstream oddity) counts as no run id.
+    const numericRun = { ...transition, current: { ...transition.current!, details: { runId: 42 } } };
+    const noRun = { ...transition, current: { ...transition.current!, details: {} } };
+    expect(eventIdFor('w_1', 3, numericRun)).toBe(eventIdFor('w_1', 3, noRun));
   });
 
   it('headline a status change with the other changes in brackets', () => {
@@ -87,7 +144,7 @@ describe('watch events', () => {
         '  grade: A',
         '  score: 0.91',
         '',
-        'Event id: evt_c70e14ab691ff58126e752c4fdf5dd89',
+        'Event id: evt_14d5cc9f01f1e57b29f1c54fcd3b539b',
       ].join('\n'),
     );
   });

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WatchpostStack } from '../../lib/watchpost-stack';
-import { EVENT_TYPES, eventIdFor } from '../../lambdas/domain/events';
+import { EVENT_TYPES, eventIdFor, type WatchEvent } from '../../lambdas/domain/events';
 import { pollWatches } from '../../lambdas/domain/poll-watches';
 import { mergeSummaries, sweepInvocation } from '../../lambdas/domain/sweep-loop';
 import { startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
@@ -10,6 +10,9 @@ import { startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 import { pollerHarness, type PollerHarness } from '../support/poller-harness';
 
 const WATCH_WRITES = ['UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
+/** The id the rule gives this event's transition at `version` of `watchId`: pins both the watch and the version it was numbered with. */
+const idAt = (watchId: string, version: number, event: WatchEvent) => eventIdFor(watchId, version, { type: event.type, ...event.data });
+
 const SWEEPS = { fullRefreshSeconds: 3600, overlapSeconds: 120 };
 
 let dynamo: LocalDynamo;
@@ -55,7 +58,7 @@ describe('sweeps: datasets', () => {
     const events = h.published();
     expect(events).toHaveLength(1);
     // The same id rule as one GET per watch: the watch and the version the transition takes.
-    expect(events[0]).toMatchObject({ id: eventIdFor(watches[1]!.watchId, 2), type: EVENT_TYPES.changed, subject: 'datasets/ds_2' });
+    expect(events[0]).toMatchObject({ id: idAt(watches[1]!.watchId, 2, events[0]!), type: EVENT_TYPES.changed, subject: 'datasets/ds_2' });
     expect(events[0]?.data.changes).toEqual([{ field: 'status', from: 'running', to: 'succeeded' }]);
   });
 
@@ -140,7 +143,8 @@ describe('sweeps: datasets', () => {
 
     const events = h.published();
     expect(events.map((e) => `${e.subject} ${e.data.changes[0]?.to}`).sort()).toEqual(['datasets/ds_1 succeeded', 'datasets/ds_2 succeeded']);
-    expect(events.find((e) => e.subject === 'datasets/ds_1')?.id).toBe(eventIdFor(watch.watchId, 2));
+    const ds1 = events.find((e) => e.subject === 'datasets/ds_1')!;
+    expect(ds1.id).toBe(idAt(watch.watchId, 2, ds1));
   });
 
   it('gives one event when two pollers sweep at once, many times', async () => {
@@ -308,7 +312,8 @@ describe('several sweeps in one invocation', () => {
       'projects/7/corrections/2 PREDICTING',
       'datasets/ds_1 succeeded',
     ]);
-    expect(h.published().filter((e) => e.subject === 'datasets/ds_1').map((e) => e.id)).toEqual([eventIdFor(dataset.watchId, 2), eventIdFor(dataset.watchId, 3)]);
+    const ds1 = h.published().filter((e) => e.subject === 'datasets/ds_1');
+    expect(ds1.map((e) => e.id)).toEqual([idAt(dataset.watchId, 2, ds1[0]!), idAt(dataset.watchId, 3, ds1[1]!)]);
     expect(mergeSummaries(summaries)).toMatchObject({ changed: 3, eventsPublished: 3, watches: 12 });
   });
 
