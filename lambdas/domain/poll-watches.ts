@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Batcher, BoundedPool, forEachBounded } from './concurrency';
 import { decidePoll, type PollDecision, type PollPolicy } from './decide-poll';
 import type { WatchEvent } from './events';
@@ -118,7 +119,7 @@ export async function pollWatches(deps: PollDeps, now: Date, options: PollOption
     pool.run(async () => {
       summary.watches += 1;
       try {
-        const { events, settled, wrote } = await pollOne(deps, watch, now, summary, source);
+        const { events, settled, wrote } = await pollOne(deps, watch, now, summary, source, () => singleGet(watch));
         onDone?.({ settled, wrote: wrote || events.length > 0 });
         publisher.add(events);
       } catch (error) {
@@ -301,29 +302,51 @@ async function indexedWatches(deps: PollDeps, index: SweepIndex | undefined): Pr
  * Polls one watch; returns the events it now owes (new and previously
  * unpublished), and whether its state is settled: seen and recorded, so a
  * sweep may move past it.
+ *
+ * `indexed` is the poll index's copy, which may disagree with the item: a
+ * global secondary index lags behind its table, and the embedded server
+ * (dynalite) writes an item's index entry before the item, so a kill in
+ * between leaves the entry ahead. The copy is good enough to plan with, and
+ * to decide from while it agrees with the item (every write is conditional
+ * on the version it was decided at). Whenever it matters the item decides:
+ * a copy that owes events is replaced by its item before anything is
+ * published (events only ever come from an item read or from the commit
+ * that wrote them), and a write that loses its condition reads the item and
+ * decides again, in the same tick, so a disagreeing entry cannot keep a
+ * watch stuck.
  */
 async function pollOne(
   deps: PollDeps,
-  watch: Watch,
+  indexed: Watch,
   now: Date,
   summary: PollSummary,
   source: OutcomeSource,
+  fetchNow: () => Promise<FetchOutcome>,
 ): Promise<{ events: WatchEvent[]; settled: boolean; wrote: boolean }> {
+  let watch = indexed;
+  let readItem = false;
+  if (indexed.outbox.length > 0) {
+    const item = await deps.store.readIndexedWatch(indexed.watchId);
+    // Left the index since (deleted, paused, retired): nothing is owed from this copy.
+    if (!item) return { events: [], settled: true, wrote: true };
+    watch = item;
+    readItem = true;
+  }
   if (!isPollable(watch)) {
     // Stays in the index only to drain what it still owes; then it leaves.
     summary.unchanged += 1;
-    if (watch.outbox.length > 0) return { events: watch.outbox, settled: true, wrote: false };
+    if (watch.outbox.length > 0) return { events: watch.outbox, settled: true, wrote: readItem };
     await deps.store.retire(watch.watchId, watch.version);
     return { events: [], settled: true, wrote: true };
   }
-  const fetched = await source();
+  // A plan made from a copy the item contradicts does not hold for the item: it is fetched.
+  const fetched = readItem && !sameState(watch, indexed) ? await fetchNow() : await source();
   if (fetched === 'unchanged') {
     // The sweep showed nothing new: no request, no write; only what the outbox still owes.
     summary.unchanged += 1;
     summary.sweptUnchanged += 1;
-    return { events: watch.outbox, settled: true, wrote: false };
+    return { events: watch.outbox, settled: true, wrote: readItem };
   }
-  const decision = decidePoll(watch, fetched, now, deps.policy);
 
   if (fetched.outcome === 'failed') {
     summary.failed += 1;
@@ -338,8 +361,26 @@ async function pollOne(
   }
 
   try {
-    const events = await applyDecision(deps, watch, decision, summary);
-    return { events, settled: fetched.outcome !== 'failed', wrote: decision.write !== 'none' };
+    let applied = await applyDecision(deps, watch, decidePoll(watch, fetched, now, deps.policy), summary);
+    if (applied === 'conflict' && !readItem) {
+      // Decided from a copy the item has moved past (or the copy is ahead of it): the item decides again.
+      summary.conflicts += 1;
+      deps.logger.info('watch changed under us; deciding again from its item', { watchId: watch.watchId });
+      const item = await deps.store.readIndexedWatch(watch.watchId);
+      if (!item) return { events: [], settled: true, wrote: true };
+      watch = item;
+      applied = isPollable(item) ? await applyDecision(deps, item, decidePoll(item, fetched, now, deps.policy), summary) : { events: [], wrote: false };
+      // What the item already owed was put there by whoever moved it on, who publishes it; this poll
+      // publishes what it committed itself (a stranded outbox shows in the index copy next tick).
+      if (applied !== 'conflict') applied = { ...applied, events: applied.events.filter((event) => !item.outbox.includes(event)) };
+    }
+    if (applied === 'conflict') {
+      // The item itself moved on while this poll decided from it: another poller owns the transition.
+      if (readItem) summary.conflicts += 1;
+      deps.logger.info('watch changed under us; skipped', { watchId: watch.watchId });
+      return { events: [], settled: fetched.outcome !== 'failed', wrote: true };
+    }
+    return { events: applied.events, settled: fetched.outcome !== 'failed', wrote: applied.wrote || readItem || watch !== indexed };
   } catch (error) {
     // A write that failed is a failed poll: recorded on the watch, counted
     // toward watch.failing, never silence. The watch is retried whole next tick.
@@ -347,30 +388,32 @@ async function pollOne(
   }
 }
 
-/** Writes what decidePoll decided; returns the events the watch now owes. */
-async function applyDecision(deps: PollDeps, watch: Watch, decision: PollDecision, summary: PollSummary): Promise<WatchEvent[]> {
+/** Whether two reads of a watch are at the same point: same version, same snapshot, same failure count. */
+function sameState(a: Watch, b: Watch): boolean {
+  return a.version === b.version && a.consecutiveFailures === b.consecutiveFailures && isDeepStrictEqual(a.snapshot, b.snapshot);
+}
+
+/**
+ * Writes what decidePoll decided; returns the events the watch now owes, or
+ * `conflict` when the write's condition (the version decided at) failed.
+ */
+async function applyDecision(deps: PollDeps, watch: Watch, decision: PollDecision, summary: PollSummary): Promise<{ events: WatchEvent[]; wrote: boolean } | 'conflict'> {
   switch (decision.write) {
     case 'none':
       summary.unchanged += 1;
-      return watch.outbox;
+      return { events: watch.outbox, wrote: false };
     case 'refresh': {
+      if (!(await deps.store.refresh(watch.watchId, watch.version, decision.snapshot, decision.polledAt))) return 'conflict';
       summary.unchanged += 1;
-      await deps.store.refresh(watch.watchId, watch.version, decision.snapshot, decision.polledAt);
-      return watch.outbox;
+      return { events: watch.outbox, wrote: true };
     }
     case 'commit': {
       const { commit } = decision;
-      const committed = await deps.store.commit(watch.watchId, watch.version, commit);
-      if (!committed) {
-        // Another poller moved this watch on; it owns the transition.
-        summary.conflicts += 1;
-        deps.logger.info('watch changed under us; skipped', { watchId: watch.watchId });
-        return [];
-      }
+      if (!(await deps.store.commit(watch.watchId, watch.version, commit))) return 'conflict';
       if (watch.snapshot === null && commit.snapshot !== null) summary.baselines += 1;
       if (commit.state === 'gone') summary.gone += 1;
       else if (commit.enqueue.some((e) => e.data.changes.length > 0)) summary.changed += 1;
-      return [...watch.outbox, ...commit.enqueue];
+      return { events: [...watch.outbox, ...commit.enqueue], wrote: true };
     }
   }
 }

@@ -182,27 +182,75 @@ describe('a store that fails half-way through a poll', () => {
 });
 
 describe('a rival that moved a watch on between its read and its write', () => {
-  it('is left the transition: counted as a conflict, logged with the watch, nothing published by this tick', async () => {
+  /** Runs `rival` while this poller waits for the upstream: its write lands between this poll's read and its commit. */
+  function rivalDuringFetch(rival: () => Promise<unknown>): void {
+    const fetcher = h.deps.fetcher;
+    h.deps.fetcher = {
+      fetchState: async (resource, options) => {
+        await rival();
+        return fetcher.fetchState(resource, options);
+      },
+    } as typeof fetcher;
+  }
+
+  it('that recorded the transition is left it: counted as a conflict, decided again from the item, nothing published by this tick', async () => {
     simulator.putDataset('ds_1', { status: 'running' });
     const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
     await h.poll();
     simulator.putDataset('ds_1', { status: 'succeeded' });
-    const fetcher = h.deps.fetcher;
-    h.deps.fetcher = {
-      // The rival's write (a version it took) lands while this poller waits for the upstream.
-      fetchState: async (resource, options) => {
-        await dynamo.client.send(
-          new UpdateItemCommand({ TableName: h.tableName, Key: watchKey(watch.watchId), UpdateExpression: 'SET #version = #version + :one', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':one': { N: '1' } } }),
-        );
-        return fetcher.fetchState(resource, options);
-      },
-    } as typeof fetcher;
+    const rivalDeps = { ...h.deps };
+    rivalDuringFetch(() => pollWatches(rivalDeps, new Date('2026-11-23T12:00:00Z')));
+
+    const tick = await h.poll();
+
+    expect(tick).toEqual(summary({ watches: 1, unchanged: 1, conflicts: 1, requests: { get: 1 } }));
+    expect(logged('info')).toEqual([['watch changed under us; deciding again from its item', { watchId: watch.watchId }]]);
+    // The rival's event, once; none from this tick.
+    expect(h.published().filter((e) => e.data.changes.length > 0).map((e) => e.sequence)).toEqual(['2']);
+  });
+
+  it('that took a version without the transition leaves it to this tick: decided again from the item and published once, at the next version', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    rivalDuringFetch(() =>
+      dynamo.client.send(
+        new UpdateItemCommand({ TableName: h.tableName, Key: watchKey(watch.watchId), UpdateExpression: 'SET #version = #version + :one', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':one': { N: '1' } } }),
+      ),
+    );
+
+    const tick = await h.poll();
+
+    expect(tick).toEqual(summary({ watches: 1, changed: 1, conflicts: 1, eventsPublished: 1, requests: { get: 1 } }));
+    expect(logged('info')).toEqual([['watch changed under us; deciding again from its item', { watchId: watch.watchId }]]);
+    expect(h.published().map((e) => [e.sequence, e.data.changes[0]?.to])).toEqual([['3', 'succeeded']]);
+    expect((await h.store.getWatch(watch.watchId))?.version).toBe(3);
+  });
+
+  it('that keeps moving it on even while the item decides again: skipped, counted once, nothing published', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    const bump = new UpdateItemCommand({ TableName: h.tableName, Key: watchKey(watch.watchId), UpdateExpression: 'SET #version = #version + :one', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':one': { N: '1' } } });
+    rivalDuringFetch(() => dynamo.client.send(bump));
+    // Every consistent read of the item is followed by another rival write.
+    const read = h.pollStore.readIndexedWatch.bind(h.pollStore);
+    h.pollStore.readIndexedWatch = async (watchId) => {
+      const item = await read(watchId);
+      await dynamo.client.send(bump);
+      return item;
+    };
 
     const tick = await h.poll();
 
     expect(tick).toEqual(summary({ watches: 1, conflicts: 1, requests: { get: 1 } }));
-    expect(logged('info')).toEqual([['watch changed under us; skipped', { watchId: watch.watchId }]]);
-    expect(h.published().filter((e) => e.data.changes.length > 0)).toEqual([]);
+    expect(logged('info')).toEqual([
+      ['watch changed under us; deciding again from its item', { watchId: watch.watchId }],
+      ['watch changed under us; skipped', { watchId: watch.watchId }],
+    ]);
+    expect(h.published()).toEqual([]);
   });
 });
 
