@@ -1,3 +1,4 @@
+import type { Channel } from '../domain/subscription';
 import type { ConsoleAssets } from '../console/assets';
 import type { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
@@ -18,7 +19,7 @@ export interface ApiDeps {
   delivery: DeliveryService;
   emails: EmailSubscriptions;
   /** Channels `POST /v1/subscriptions/{id}/test` can send to from here. */
-  testableChannels: Array<'email' | 'slack' | 'webhook'>;
+  testableChannels: Channel[];
   fetcher: ResourceFetcher;
   /** Whether an upstream has credentials at all (a missing one is not a passing outage). */
   upstreamConfigured: (type: ResourceType) => Promise<boolean>;

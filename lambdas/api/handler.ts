@@ -1,3 +1,4 @@
+import { POSTED_CHANNELS } from '../domain/subscription';
 import { join } from 'node:path';
 import { readConsoleAssets } from '../console/assets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -48,7 +49,7 @@ const deps: ApiDeps = {
   delivery: awsDeliveryService(env, client, logger, { queues: false, secrets }),
   secrets,
   emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
-  testableChannels: ['slack', 'webhook'],
+  testableChannels: [...POSTED_CHANNELS],
   fetcher,
   // An unreadable secret is an outage (503 from the fetch), not a missing upstream.
   upstreamConfigured: async (type) => upstreamConfigured(await credentials().catch(() => ({ adaptionApiKey: 'unknown', deepOpinion: { token: 'unknown' } })), type),

@@ -11,6 +11,10 @@ import { json, noContent, problems, type ApiResponse } from './http';
 import * as S from './schemas';
 import { subscriptionView, watchView } from './views';
 
+/** Why email takes no quiet hours or digest: SNS sends each mail as the event is published, so nothing could hold it. */
+const EMAIL_IS_IMMEDIATE =
+  'email is delivered by SNS as each event is published, so it cannot be held or batched; use a Slack, Teams, Discord or webhook subscription for quiet hours and digests';
+
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface RouteContext {
@@ -295,11 +299,12 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions',
     operationId: 'createSubscription',
     auth: 'team',
-    summary: 'Subscribe an email address, a Slack channel or a webhook to the team’s events',
+    summary: 'Subscribe an email address, a Slack, Microsoft Teams or Discord channel, or a webhook to the team’s events',
     body: S.CreateSubscriptionBody,
     responses: {
       201: ok('Created. A webhook subscription carries its signing secret, this once.', S.SubscriptionView),
       409: ok('The team has reached its subscription limit.'),
+      422: ok('A receiver URL Watchpost will not post to (not the channel’s own form, not https, not public), or an email filter SNS could not hold; `errors[].path` names the field.'),
     },
     handle: async ({ deps, team, body }) => {
       const input = body as z.infer<typeof S.CreateSubscriptionBody>;
@@ -308,9 +313,11 @@ export const ROUTES: Route[] = [
         if (refusal) {
           // A laptop's own receiver is refused for a reason its user can change: say how.
           const local = deps.privateWebhooksHint && /^https?:\/\/(localhost|127\.|\[::1\])/i.test(input.url);
-          throw problems.validation([{ path: 'url', message: local ? `${refusal}; ${deps.privateWebhooksHint}` : refusal }]);
+          // Well-formed JSON whose URL Watchpost will not post to: 422, naming the field.
+          throw problems.unprocessable('url', local ? `${refusal}; ${deps.privateWebhooksHint}` : refusal);
         }
       } else {
+        if (input.quietHours !== undefined) throw problems.unprocessable('quietHours', EMAIL_IS_IMMEDIATE);
         // SNS evaluates email filters itself, within its limits: refuse what it would refuse, before anything is stored.
         const tooComplex = emailFilterProblem({ team, filter: input.filter ?? null });
         if (tooComplex) throw problems.unprocessable(tooComplex.path, tooComplex.message);
@@ -326,6 +333,7 @@ export const ROUTES: Route[] = [
         url: input.channel === 'email' ? undefined : input.url,
         filter: input.filter ?? null,
         description: input.description ?? null,
+        ...(input.channel !== 'email' && input.quietHours ? { quietHours: input.quietHours } : {}),
         // Email waits for the recipient to confirm with SNS.
         status: input.channel === 'email' ? 'pending_confirmation' : 'active',
         createdAt: deps.now().toISOString(),
@@ -404,17 +412,18 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions/{id}',
     operationId: 'updateSubscription',
     auth: 'team',
-    summary: 'Change a subscription’s filter or description, pause and resume it, or turn a disabled one back on',
+    summary: 'Change a subscription’s filter, description or quiet hours, pause and resume it, or turn a disabled one back on',
     body: S.UpdateSubscriptionBody,
     responses: {
       200: ok('The subscription as it is now.', S.SubscriptionView),
       404: ok('The team has no such subscription.'),
-      422: ok('An email filter SNS could not hold.'),
+      422: ok('An email filter SNS could not hold, or quiet hours on email.'),
     },
     handle: async ({ deps, team, params, body }) => {
       const input = body as z.infer<typeof S.UpdateSubscriptionBody>;
       const current = await ownSubscription(deps, team, params.id);
       const pausedAt = input.paused === undefined ? undefined : input.paused ? (current.pausedAt ?? deps.now().toISOString()) : null;
+      if (current.channel === 'email' && input.quietHours) throw problems.unprocessable('quietHours', EMAIL_IS_IMMEDIATE);
       const next: Subscription = {
         ...current,
         ...(input.filter !== undefined ? { filter: input.filter } : {}),
@@ -438,6 +447,7 @@ export const ROUTES: Route[] = [
       }
       const stored = await deps.subscriptions.update(team, current.id, {
         ...(input.filter !== undefined ? { filter: input.filter } : {}),
+        ...(input.quietHours !== undefined ? { quietHours: input.quietHours } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(pausedAt !== undefined ? { pausedAt } : {}),
       });
@@ -473,7 +483,7 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions/{id}/test',
     operationId: 'sendTestEvent',
     auth: 'team',
-    summary: 'Send a signed test event to a Slack or webhook subscription now',
+    summary: 'Send a test event to a Slack, Teams, Discord or (signed) webhook subscription now',
     body: S.EmptyBody,
     bodyOptional: true,
     responses: { 200: ok('What the receiver answered.', S.AttemptOutcomeView), 404: ok('The team has no such subscription.'), 422: ok('This channel cannot be tested from here.') },

@@ -2,7 +2,8 @@ import { z } from 'zod';
 // Type-only: brings zod-openapi's .meta({ id }) typings into scope.
 import type {} from 'zod-openapi';
 import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
-import { FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
+import { isKnownTimeZone, LOCAL_TIME, WEEKDAYS } from '../domain/quiet-hours';
+import { CHANNELS, FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
 
 /**
  * The watch API's request and response shapes. Handlers validate with these
@@ -75,11 +76,85 @@ const SubscriptionDescription = z
   .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), 'must not contain control characters')
   .meta({ description: 'The team’s own note on what this subscription is for (≤ 200 characters).' });
 
+const LocalTime = z.string().regex(LOCAL_TIME, 'must be a local time HH:MM, 00:00 to 23:59');
+
+export const QuietHoursSchema = z
+  .strictObject({
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isKnownTimeZone, 'must be an IANA time zone, e.g. Europe/Vienna')
+      .meta({ description: 'An IANA time zone: the window follows its daylight-saving changes.', example: 'Europe/Vienna' }),
+    from: LocalTime.meta({ description: 'Local time the window starts, HH:MM.', example: '19:00' }),
+    to: LocalTime.meta({ description: 'Local time it ends, HH:MM; not after `from` means the next day (a window across midnight).', example: '08:00' }),
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .max(7)
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a day')
+      .optional()
+      .meta({ description: 'The days a window starts on (`fri` with 19:00–08:00 runs into Saturday); every day when absent.' }),
+    except: z
+      .strictObject({
+        eventTypes: z.array(z.enum(FILTERABLE_EVENT_TYPES)).min(1).optional().meta({ description: 'Event types delivered at once, e.g. ["watch.failing"].' }),
+        statuses: z.array(z.string().min(1).max(64)).min(1).max(20).optional().meta({ description: 'Changes to these statuses are delivered at once, e.g. ["failed", "FAILED"].' }),
+      })
+      .optional()
+      .meta({ description: 'What is urgent: delivered at once even in the window.' }),
+  })
+  .refine((quiet) => quiet.from !== quiet.to, { path: ['to'], message: 'must differ from `from`' })
+  .meta({
+    id: 'QuietHours',
+    description:
+      'Events in the window are held and delivered when it ends (each with its own id), except the urgent ones. The test event is never held. Not for email, which SNS delivers as each event is published.',
+  });
+
+/** On an email subscription: accepted by the schema only so that the answer can say why not (a 422). */
+const NotForEmail = z.unknown().optional().meta({ description: 'Not for email: SNS delivers each email as the event is published; a 422 says so.' });
+
 export const CreateSubscriptionBody = z
   .discriminatedUnion('channel', [
-    z.strictObject({ channel: z.literal('email'), address: z.email().max(254), filter: SubscriptionFilter.optional(), description: SubscriptionDescription.optional() }),
-    z.strictObject({ channel: z.literal('slack'), url: z.string().max(2000), filter: SubscriptionFilter.optional(), description: SubscriptionDescription.optional() }),
-    z.strictObject({ channel: z.literal('webhook'), url: z.string().max(2000), filter: SubscriptionFilter.optional(), description: SubscriptionDescription.optional() }),
+    z.strictObject({
+      channel: z.literal('email'),
+      address: z.email().max(254),
+      filter: SubscriptionFilter.optional(),
+      description: SubscriptionDescription.optional(),
+      quietHours: NotForEmail,
+    }),
+    z.strictObject({
+      channel: z.literal('slack'),
+      url: z.string().max(2000).meta({ description: 'A Slack incoming-webhook URL: https://hooks.slack.com/services/…' }),
+      filter: SubscriptionFilter.optional(),
+      description: SubscriptionDescription.optional(),
+      quietHours: QuietHoursSchema.optional(),
+    }),
+    z.strictObject({
+      channel: z.literal('teams'),
+      url: z
+        .string()
+        .max(2000)
+        .meta({
+          description:
+            'The URL of a Teams Workflows “When a Teams webhook request is received” trigger that anyone may call (it carries `sig`): https://….environment.api.powerplatform.com/powerautomate/automations/direct/workflows/…/triggers/manual/paths/invoke?… or, from a Logic App, https://….logic.azure.com/workflows/…/triggers/manual/paths/invoke?…',
+        }),
+      filter: SubscriptionFilter.optional(),
+      description: SubscriptionDescription.optional(),
+      quietHours: QuietHoursSchema.optional(),
+    }),
+    z.strictObject({
+      channel: z.literal('discord'),
+      url: z.string().max(2000).meta({ description: 'A Discord channel webhook URL: https://discord.com/api/webhooks/{id}/{token}' }),
+      filter: SubscriptionFilter.optional(),
+      description: SubscriptionDescription.optional(),
+      quietHours: QuietHoursSchema.optional(),
+    }),
+    z.strictObject({
+      channel: z.literal('webhook'),
+      url: z.string().max(2000).meta({ description: 'Any public https URL; deliveries are signed (Standard Webhooks).' }),
+      filter: SubscriptionFilter.optional(),
+      description: SubscriptionDescription.optional(),
+      quietHours: QuietHoursSchema.optional(),
+    }),
   ])
   .meta({ id: 'CreateSubscription' });
 
@@ -87,15 +162,16 @@ export const UpdateSubscriptionBody = z
   .strictObject({
     filter: SubscriptionFilter.nullable().optional().meta({ description: 'The new filter; null delivers every event of the team.' }),
     description: SubscriptionDescription.nullable().optional(),
+    quietHours: QuietHoursSchema.nullable().optional().meta({ description: 'New quiet hours; null removes them. Not for email (a 422 says why).' }),
     paused: z
       .boolean()
       .optional()
       .meta({
         description:
-          'A paused subscription receives nothing; events during the pause are not kept for later. `false` also turns a disabled webhook or Slack subscription back on (its run of failures starts afresh).',
+          'A paused subscription receives nothing; events during the pause are not kept for later. `false` also turns a disabled webhook, Slack, Teams or Discord subscription back on (its run of failures starts afresh).',
       }),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of filter, description, paused')
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of filter, description, quietHours, paused')
   .meta({ id: 'UpdateSubscription' });
 
 /** A body that must be empty when given (e.g. `POST …/test`): a stray field is an error, not ignored. */
@@ -170,10 +246,11 @@ export const RedeliverBody = z.strictObject({ eventId: z.string().min(1).max(100
 export const SubscriptionView = z
   .object({
     id: z.string(),
-    channel: z.enum(['email', 'slack', 'webhook']),
+    channel: z.enum(CHANNELS),
     address: z.string().optional(),
     url: z.string().optional(),
     filter: SubscriptionFilter.nullable(),
+    quietHours: QuietHoursSchema.nullable(),
     status: z.enum(['active', 'pending_confirmation', 'disabled']),
     description: z.string().nullable(),
     paused: z.boolean(),

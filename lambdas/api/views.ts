@@ -26,6 +26,7 @@ export function subscriptionView(subscription: Subscription) {
     ...(subscription.address ? { address: subscription.address } : {}),
     ...(subscription.url ? { url: subscription.url } : {}),
     filter: subscription.filter,
+    quietHours: subscription.quietHours ?? null,
     status: subscription.status,
     description: subscription.description ?? null,
     paused: Boolean(subscription.pausedAt),

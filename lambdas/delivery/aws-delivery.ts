@@ -9,6 +9,7 @@ import { SqsDeadLetters, SqsRetryScheduler } from '../adapters/sqs/sqs-delivery-
 import { linkTemplates, requireSetting, type Env } from '../config';
 import { webhookSecretsFromAws } from '../adapters/aws-wiring';
 import type { Logger, SecretBox } from '../domain/ports';
+import { POSTED_CHANNELS } from '../domain/subscription';
 import { DeliveryService } from './delivery-service';
 
 /** The delivery service as the AWS functions run it (delivery queue consumer and the API's test/redeliver). */
@@ -25,7 +26,7 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
     deadLetters: options.queues ? new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')) : noQueue,
     secrets: options.secrets ?? webhookSecretsFromAws(env),
     // SNS emails its subscribers itself.
-    channels: ['slack', 'webhook'],
+    channels: [...POSTED_CHANNELS],
     links: linkTemplates(env),
     logger,
     now,

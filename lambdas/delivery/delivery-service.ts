@@ -5,9 +5,12 @@ import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import type { PostResult } from '../adapters/http/safe-post';
 import { forEachBounded } from '../domain/concurrency';
 import { retryDelayMs } from '../domain/delivery-schedule';
+import { holdUntil } from '../domain/quiet-hours';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events';
 import type { Logger, SecretBox } from '../domain/ports';
-import { slackMessage, type ResourceLinkTemplates } from '../domain/slack-message';
+import { chatMessage } from '../domain/chat-message';
+import { readDiscordRefusal } from '../domain/discord-message';
+import type { ResourceLinkTemplates } from '../domain/slack-message';
 import { isDeliverable, matchesSubscription, secretContext, type Channel, type Subscription } from '../domain/subscription';
 import { buildDisabledNotice, type DisabledReason } from '../domain/subscription-notice';
 import type { DeadLetterSink, DeliveryRef, EmailSender, JsonPoster, RetryScheduler, TeamNotices } from './ports';
@@ -20,7 +23,7 @@ export interface DeliveryDeps {
   deadLetters: DeadLetterSink;
   /** Opens webhook subscriptions' sealed signing secrets. */
   secrets: SecretBox;
-  /** Channels this process delivers itself. In AWS: slack and webhook (SNS emails directly). */
+  /** Channels this process delivers itself. In AWS: slack, teams, discord and webhook (SNS emails directly). */
   channels: Channel[];
   email?: EmailSender | undefined;
   links: ResourceLinkTemplates;
@@ -118,13 +121,30 @@ export class DeliveryService {
         return;
       }
       const now = deps.now();
+      // In quiet hours the record is written due at the window's end: holding costs no write of its own.
+      const heldUntil = holdUntil(subscription.quietHours, event, now);
       const { record, created } = await deps.deliveries.createIfAbsent(
-        { team: subscription.team, subscriptionId: subscription.id, eventId: event.id, event, status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), createdAt: now.toISOString() },
+        {
+          team: subscription.team,
+          subscriptionId: subscription.id,
+          eventId: event.id,
+          event,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: (heldUntil ?? now).toISOString(),
+          createdAt: now.toISOString(),
+        },
         now,
       );
       // A queue message seen twice must not deliver twice: only a fresh record, or one
       // whose attempt is due and was never made, is tried here.
       if (!created && (record.status !== 'pending' || record.attempts > 0)) return;
+      if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > now.getTime() + EARLY_WAKE_MS) {
+        // Held: the retry machinery brings it back when the window ends. Scheduled again when
+        // the message comes twice, in case the first time died between the write and this.
+        await deps.retries.schedule(refOf(record), new Date(record.nextAttemptAt));
+        return;
+      }
       await this.dispatch(subscription.id, () => this.attempt(subscription, record));
     });
     // The message comes back; what was delivered or is in flight (leased) is not sent again.
@@ -148,6 +168,15 @@ export class DeliveryService {
       const why = !subscription ? 'subscription deleted' : subscription.pausedAt ? 'subscription paused' : 'subscription disabled';
       await deps.deliveries.recordAttempt(record, this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: why }), { status: 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
       return;
+    }
+    if (record.attempts === 0) {
+      // Never tried: held for quiet hours. Still quiet (the window moved, or the wake came early)? Hold on.
+      const heldUntil = holdUntil(subscription.quietHours, record.event, deps.now());
+      if (heldUntil) {
+        await deps.deliveries.setState(record, { status: 'pending', attempts: 0, nextAttemptAt: heldUntil.toISOString() });
+        await deps.retries.schedule(ref, heldUntil);
+        return;
+      }
     }
     await this.dispatch(subscription.id, () => this.attempt(subscription, record));
   }
@@ -201,8 +230,8 @@ export class DeliveryService {
       await deps.deliveries.recordAttempt(record, log, { status: 'delivered', attempts, nextAttemptAt: null }, now);
       return;
     }
-    if (outcome.statusCode === 410) {
-      // The receiver says it is gone for good: stop sending to it.
+    if (outcome.gone) {
+      // The receiver says it is gone for good (410, or Discord's unknown webhook): stop sending to it.
       await deps.deliveries.recordAttempt(record, log, { status: 'abandoned', attempts, nextAttemptAt: null }, now);
       await this.disable(subscription, { reason: 'gone', failingSince: null, lastError: log.error }, now);
       return;
@@ -260,7 +289,7 @@ export class DeliveryService {
     return true;
   }
 
-  private async send(subscription: Subscription, event: WatchEvent): Promise<AttemptOutcome & { retryAfterMs?: number }> {
+  private async send(subscription: Subscription, event: WatchEvent): Promise<AttemptOutcome & { retryAfterMs?: number; gone?: boolean }> {
     const { deps } = this;
     try {
       let result: PostResult;
@@ -273,8 +302,8 @@ export class DeliveryService {
           secrets.push(await deps.secrets.open(subscription.previousSecret, secretContext(subscription)));
         }
         result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(secrets, event.id, deps.now(), body) });
-      } else if (subscription.channel === 'slack') {
-        result = await deps.post(subscription.url ?? '', JSON.stringify(slackMessage(event, deps.links)), { 'content-type': 'application/json' });
+      } else if (subscription.channel !== 'email') {
+        result = await deps.post(subscription.url ?? '', JSON.stringify(chatMessage(subscription.channel, event, deps.links)), { 'content-type': 'application/json' });
       } else {
         if (!deps.email) return { ok: false, statusCode: null, latencyMs: 0, error: 'email is delivered by SNS here' };
         // A mail handed on has no HTTP answer: statusCode stays null rather than borrowing an SMTP code.
@@ -282,13 +311,7 @@ export class DeliveryService {
         await deps.email.send(subscription, event);
         result = { ok: true, latencyMs: Date.now() - startedAt };
       }
-      return {
-        ok: result.ok,
-        statusCode: result.statusCode ?? null,
-        latencyMs: result.latencyMs,
-        error: result.ok ? null : (result.error ?? `receiver answered ${result.statusCode}`),
-        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
-      };
+      return outcomeOf(subscription.channel, result);
     } catch (error) {
       return { ok: false, statusCode: null, latencyMs: 0, error: error instanceof Error ? error.message : String(error) };
     }
@@ -297,6 +320,29 @@ export class DeliveryService {
   private log(record: DeliveryRecord, outcome: AttemptOutcome): AttemptLog {
     return { at: this.deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, ...pick(outcome) };
   }
+}
+
+/**
+ * An answer as the retry machinery reads it: when to come back (Retry-After,
+ * or Discord's more precise `retry_after`), and whether the receiver is gone
+ * for good (410, or Discord's unknown webhook).
+ */
+function outcomeOf(channel: Channel, result: PostResult): AttemptOutcome & { retryAfterMs?: number; gone?: boolean } {
+  const discord = channel === 'discord' && !result.ok ? readDiscordRefusal(result.statusCode, result.body) : { gone: false };
+  const retryAfterMs = discord.retryAfterMs ?? result.retryAfterMs;
+  const gone = result.statusCode === 410 || discord.gone;
+  return {
+    ok: result.ok,
+    statusCode: result.statusCode ?? null,
+    latencyMs: result.latencyMs,
+    error: result.ok ? null : (result.error ?? `receiver answered ${result.statusCode}`),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(gone ? { gone } : {}),
+  };
+}
+
+function refOf(record: DeliveryRecord): DeliveryRef {
+  return { team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId };
 }
 
 function pick(outcome: AttemptOutcome): Pick<AttemptLog, 'statusCode' | 'latencyMs' | 'error'> {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { EVENT_TYPES } from './events';
 import { NOTICE_TYPES } from './subscription-notice';
+import { CHANNELS } from './subscription';
 import { ResourceRefSchema, TrackedFieldSchema } from './resource';
 
 /**
@@ -79,8 +80,8 @@ export const NOTICE_SCHEMAS = {
       data: z.object({
         team: z.string(),
         subscriptionId: z.string(),
-        channel: z.enum(['email', 'slack', 'webhook']),
-        target: z.string().meta({ description: 'The receiver’s host (or `Slack`): never its path or query, which may hold a token.' }),
+        channel: z.enum(CHANNELS),
+        target: z.string().meta({ description: 'The receiver’s host (or `Slack`, `Microsoft Teams`, `Discord`): never its path or query, which may hold a token.' }),
         description: z.string().nullable(),
         reason: z.enum(['failing', 'gone']),
         failingSince: z.string().nullable(),

@@ -1,9 +1,22 @@
 import { EVENT_TYPES, type WatchEvent } from './events';
 import type { ResourceType, TrackedField } from './resource';
 import { GRADES } from './snapshot';
+import type { QuietHours } from './quiet-hours';
 import { NOTICE_TYPES, type DisabledReason } from './subscription-notice';
 
-export type Channel = 'email' | 'slack' | 'webhook';
+/** Every channel a subscription can use. Email is SNS's; the others Watchpost POSTs itself. */
+export const CHANNELS = ['email', 'slack', 'teams', 'discord', 'webhook'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** Channels whose receiver is a URL Watchpost POSTs to (retried, SSRF-guarded, disabled when failing). */
+export const POSTED_CHANNELS = ['slack', 'teams', 'discord', 'webhook'] as const;
+export type PostedChannel = (typeof POSTED_CHANNELS)[number];
+/** Chat channels: a message for people, rendered from the event. */
+export const CHAT_CHANNELS = ['slack', 'teams', 'discord'] as const;
+export type ChatChannel = (typeof CHAT_CHANNELS)[number];
+
+export function isPostedChannel(channel: Channel): channel is PostedChannel {
+  return channel !== 'email';
+}
 export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
 
 /** Event types as a filter names them: the CloudEvents type without `io.watchpost.`. */
@@ -55,7 +68,7 @@ export interface Subscription {
   channel: Channel;
   /** Email address (email channel). */
   address?: string | undefined;
-  /** Receiver URL (slack and webhook channels). */
+  /** Receiver URL (slack, teams, discord and webhook channels). */
   url?: string | undefined;
   filter: SubscriptionFilter | null;
   status: SubscriptionStatus;
@@ -64,6 +77,8 @@ export interface Subscription {
   description?: string | null | undefined;
   /** When it was paused: a paused subscription receives nothing, and nothing is kept for later. */
   pausedAt?: string | null | undefined;
+  /** Posted channels only: a daily window in which events are held until it ends, urgent ones excepted. */
+  quietHours?: QuietHours | null | undefined;
   /**
    * Webhook signing secret, sealed (see SecretBox): the plaintext is shown
    * once at creation and otherwise exists only in memory while signing.
@@ -85,8 +100,8 @@ export interface Subscription {
   lastFailureAt?: string | undefined;
   /**
    * Start of the current unbroken run of failed deliveries, cleared by the
-   * next success (kept by the delivery store beside the counters). A webhook
-   * or Slack subscription failing for longer than the service's
+   * next success (kept by the delivery store beside the counters). A posted
+   * (webhook or chat) subscription failing for longer than the service's
    * disable-after period is disabled.
    */
   failingSince?: string | undefined;

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import type { PostedChannel } from './subscription';
 
 /**
  * Where Watchpost may send HTTP requests on a subscriber's behalf. Only
@@ -61,10 +62,67 @@ export interface UrlPolicy {
 const SLACK_WEBHOOK = /^\/services\/[A-Za-z0-9]+\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/;
 
 /**
+ * The URLs a Teams Workflows "When a Teams webhook request is received"
+ * trigger (or a Logic App's HTTP trigger) takes. Microsoft moved these
+ * triggers from Logic Apps hosts
+ * (`https://prod-NN.<region>.logic.azure.com:443/workflows/<id>/triggers/manual/paths/invoke?…&sig=…`)
+ * to Power Platform hosts
+ * (`https://<env>.<nn>.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/<id>/triggers/manual/paths/invoke?api-version=1&sp=…&sv=1.0&sig=…`),
+ * some with routing segments such as `/direct/cu/04/workflows/` (as the
+ * notifiers that track these forms found: shoutrrr #893 and #1147, PostHog
+ * #69584). The `sig` parameter is the trigger's anonymous-caller signature:
+ * without it the trigger wants an Entra ID token, which Watchpost does not have.
+ */
+const TEAMS_WORKFLOW_PATHS: ReadonlyArray<{ host: RegExp; path: RegExp }> = [
+  { host: /^[a-z0-9-]+(\.[a-z0-9-]+)*\.logic\.azure\.com$/, path: /^\/workflows\/[A-Za-z0-9]+\/triggers\/[A-Za-z0-9_.-]+\/paths\/invoke\/?$/ },
+  {
+    host: /^[a-z0-9-]+(\.[a-z0-9-]+)*\.environment\.api\.powerplatform\.com$/,
+    path: /^\/powerautomate\/automations\/direct\/([A-Za-z0-9-]+\/)*workflows\/[A-Za-z0-9]+\/triggers\/[A-Za-z0-9_.-]+\/paths\/invoke\/?$/,
+  },
+];
+
+/**
+ * Discord's execute-webhook URL: `https://discord.com/api/webhooks/{webhook.id}/{webhook.token}`
+ * (Discord developer docs, Webhook resource), an API version segment
+ * allowed, and the older `discordapp.com` and the canary/ptb hosts that
+ * Discord's clients hand out too.
+ */
+const DISCORD_HOST = /^((canary|ptb)\.)?discord(app)?\.com$/;
+const DISCORD_WEBHOOK = /^\/api(\/v\d+)?\/webhooks\/\d{5,25}\/[A-Za-z0-9_-]{20,200}\/?$/;
+
+/** Why a URL is not the channel's own form, or undefined when it is. */
+function refuseChannelForm(url: URL, host: string, channel: PostedChannel): string | undefined {
+  // An explicit port other than https's own is never one of these services.
+  const defaultPort = url.port === '' || url.port === '443';
+  switch (channel) {
+    case 'slack':
+      return host === 'hooks.slack.com' && defaultPort && SLACK_WEBHOOK.test(url.pathname)
+        ? undefined
+        : 'must be a Slack incoming-webhook URL (https://hooks.slack.com/services/…)';
+    case 'teams': {
+      const form = TEAMS_WORKFLOW_PATHS.find((candidate) => candidate.host.test(host));
+      if (!form || !defaultPort || !form.path.test(url.pathname)) {
+        return 'must be the URL of a Teams Workflows "When a Teams webhook request is received" trigger (https://….environment.api.powerplatform.com/powerautomate/automations/direct/workflows/…/triggers/manual/paths/invoke?… or https://….logic.azure.com/workflows/…/triggers/manual/paths/invoke?…)';
+      }
+      if (!url.searchParams.get('sig')) return 'must carry the trigger’s sig parameter: set the trigger to “Anyone” can trigger the flow, and copy the whole URL';
+      return undefined;
+    }
+    case 'discord':
+      return DISCORD_HOST.test(host) && defaultPort && DISCORD_WEBHOOK.test(url.pathname)
+        ? undefined
+        : 'must be a Discord webhook URL (https://discord.com/api/webhooks/{id}/{token})';
+    case 'webhook':
+      return undefined;
+  }
+}
+
+/**
  * Checks a subscription URL when it is registered; returns why it is refused,
  * or undefined. Host names are resolved and checked again at delivery time.
+ * Chat channels take only their service's documented URL forms; a webhook
+ * any public https URL.
  */
-export function refuseSubscriptionUrl(raw: string, channel: 'slack' | 'webhook', policy: UrlPolicy): string | undefined {
+export function refuseSubscriptionUrl(raw: string, channel: PostedChannel, policy: UrlPolicy): string | undefined {
   let url: URL;
   try {
     url = new URL(raw);
@@ -77,9 +135,8 @@ export function refuseSubscriptionUrl(raw: string, channel: 'slack' | 'webhook',
   if (policy.allowLoopback && loopback && (url.protocol === 'http:' || url.protocol === 'https:')) return undefined;
 
   if (url.protocol !== 'https:') return 'must use https';
-  if (channel === 'slack' && (host !== 'hooks.slack.com' || !SLACK_WEBHOOK.test(url.pathname))) {
-    return 'must be a Slack incoming-webhook URL (https://hooks.slack.com/services/…)';
-  }
+  const notTheForm = refuseChannelForm(url, host, channel);
+  if (notTheForm) return notTheForm;
   if (ipaddr.isValid(host) ? !isPublicAddress(host) : INTERNAL_HOST.test(host)) {
     return 'must not point at a private, loopback or link-local address';
   }

@@ -1,3 +1,4 @@
+import { CHANNELS } from '../domain/subscription';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -179,7 +180,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
       safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: env.WATCHPOST_ALLOW_PRIVATE_WEBHOOKS }),
     retries: storedRetries,
     deadLetters: new JsonlDeadLetters(join(dataDir, 'dead-letters.jsonl')),
-    channels: ['email', 'slack', 'webhook'],
+    channels: [...CHANNELS],
     email: mail,
     notices: new MailLogNotices(subscriptions, mail),
     disableAfterMs: env.WATCHPOST_DISABLE_AFTER_FAILING_HOURS * 3_600_000,
@@ -205,7 +206,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     deliveries,
     delivery,
     emails: localEmailSubscriptions,
-    testableChannels: ['email', 'slack', 'webhook'],
+    testableChannels: [...CHANNELS],
     fetcher,
     upstreamConfigured: async (type) => upstreamConfigured(credentials, type),
     credentialsHint: 'in the environment of npm start, then restarts it',

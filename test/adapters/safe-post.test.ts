@@ -74,3 +74,28 @@ describe('safePostJson with the local switch on', () => {
     expect(result).toMatchObject({ ok: false, statusCode: 302, error: 'redirects are not followed' });
   });
 });
+
+describe('safePostJson keeps the start of a refusal’s body', () => {
+  const local = { timeoutMs: 2_000, allowLoopback: true };
+
+  it('returns a non-2xx body, cut to 4 KB, for receivers that explain themselves there', async () => {
+    receiver.answer({ status: 429, body: JSON.stringify({ retry_after: 1.5 }) }, { status: 400, body: 'x'.repeat(10_000) });
+
+    const limited = await safePostJson(`${receiver.url}/discord`, '{}', {}, local);
+    const large = await safePostJson(`${receiver.url}/discord`, '{}', {}, local);
+
+    expect(limited).toMatchObject({ ok: false, statusCode: 429, body: '{"retry_after":1.5}' });
+    expect(large.body).toBe('x'.repeat(4 * 1024));
+  });
+
+  it('keeps no body of a success, nor of an empty refusal', async () => {
+    receiver.answer({ status: 200, body: 'fine' }, { status: 500 });
+
+    const ok = await safePostJson(`${receiver.url}/hook`, '{}', {}, local);
+    const empty = await safePostJson(`${receiver.url}/hook`, '{}', {}, local);
+
+    expect(ok).not.toHaveProperty('body');
+    expect(empty).not.toHaveProperty('body');
+    expect(empty.statusCode).toBe(500);
+  });
+});

@@ -63,7 +63,7 @@ describe('mistakes get answers that say what to do', () => {
 
     const result = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'webhook', url: 'http://127.0.0.1:19000/hook' } });
 
-    expect(result.status).toBe(400);
+    expect(result.status).toBe(422);
     expect(result.json.errors[0].message).toBe('must use https; a receiver on this machine needs WATCHPOST_ALLOW_PRIVATE_WEBHOOKS=1');
   });
 

@@ -537,16 +537,16 @@ describe('subscriptions', () => {
   });
 
   it.each([
-    [{ channel: 'webhook', url: 'http://receiver.example.com/hook' }, 'url', 'https'],
-    [{ channel: 'webhook', url: 'https://169.254.169.254/latest/meta-data' }, 'url', 'private'],
-    [{ channel: 'webhook', url: 'http://127.0.0.1:9000/hook' }, 'url', 'https'],
-    [{ channel: 'slack', url: 'https://example.com/services/T/B/C' }, 'url', 'Slack'],
-    [{ channel: 'email', address: 'not-an-address' }, 'address', ''],
-    [{ channel: 'pager', url: 'https://x.example.com' }, 'channel', ''],
-  ])('refuses %j naming the field', async (body, path, message) => {
+    [{ channel: 'webhook', url: 'http://receiver.example.com/hook' }, 422, 'url', 'https'],
+    [{ channel: 'webhook', url: 'https://169.254.169.254/latest/meta-data' }, 422, 'url', 'private'],
+    [{ channel: 'webhook', url: 'http://127.0.0.1:9000/hook' }, 422, 'url', 'https'],
+    [{ channel: 'slack', url: 'https://example.com/services/T/B/C' }, 422, 'url', 'Slack'],
+    [{ channel: 'email', address: 'not-an-address' }, 400, 'address', ''],
+    [{ channel: 'pager', url: 'https://x.example.com' }, 400, 'channel', ''],
+  ])('refuses %j naming the field (400 for a malformed body, 422 for a URL Watchpost will not post to)', async (body, status, path, message) => {
     const result = await api.call('POST', '/v1/subscriptions', { token: teamA, body });
 
-    expect(result.status).toBe(400);
+    expect(result.status).toBe(status);
     expect(result.json.errors[0]).toMatchObject({ path, message: expect.stringContaining(message) });
   });
 

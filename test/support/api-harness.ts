@@ -1,3 +1,4 @@
+import { POSTED_CHANNELS } from '../../lambdas/domain/subscription';
 import { DeliveryStore } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
 import { safePostJson } from '../../lambdas/adapters/http/safe-post';
@@ -58,13 +59,13 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
       retries: { schedule: async () => undefined },
       deadLetters: { send: async () => undefined },
       secrets,
-      channels: ['slack', 'webhook'],
+      channels: [...POSTED_CHANNELS],
       links: {},
       logger,
       now,
     }),
     emails: new SnsEmailSubscriptions(snsClient, 'arn:aws:sns:eu-west-1:123456789012:watchpost-changes'),
-    testableChannels: ['slack', 'webhook'],
+    testableChannels: [...POSTED_CHANNELS],
     fetcher: UpstreamFetcher.create(
       {
         adaption: { baseUrl: simulator.url, apiKey: SIMULATOR_DEFAULTS.adaptionApiKey },

@@ -6,7 +6,7 @@ import type { DeliveryRef } from '../../lambdas/delivery/ports';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../../lambdas/domain/events';
 import type { FieldChange } from '../../lambdas/domain/snapshot';
 import { newWebhookSecret } from '../../lambdas/api/auth';
-import { secretContext, type Subscription } from '../../lambdas/domain/subscription';
+import { POSTED_CHANNELS, secretContext, type Subscription } from '../../lambdas/domain/subscription';
 import type { SubscriptionDisabledNotice } from '../../lambdas/domain/subscription-notice';
 import { testSecretBox } from './secret-box';
 import type { LocalDynamo } from './dynamo';
@@ -38,7 +38,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string, o
     retries: { schedule: async (ref, at) => void scheduled.push({ ref, at }) },
     deadLetters: { send: async (record, reason) => void deadLetters.push({ record, reason }) },
     secrets,
-    channels: ['slack', 'webhook'],
+    channels: [...POSTED_CHANNELS],
     links: { dataset: 'https://app.example.com/datasets/{datasetId}' },
     logger,
     now,

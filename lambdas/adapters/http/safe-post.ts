@@ -29,12 +29,20 @@ export interface PostResult {
   latencyMs: number;
   /** From a Retry-After header, when the receiver sent one. */
   retryAfterMs?: number;
+  /**
+   * The start of a refusal's body (non-2xx, at most ERROR_BODY_BYTES), for
+   * receivers that explain themselves there: Discord's 429 carries its
+   * `retry_after`, its 404 the code of an unknown webhook.
+   */
+  body?: string;
   error?: string;
   /** The destination was refused before or at connection time. */
   refused?: boolean;
 }
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/** How much of a refusal's body is kept (the rest is read and dropped). */
+export const ERROR_BODY_BYTES = 4 * 1024;
 
 export class RefusedDestinationError extends Error {
   constructor(message: string) {
@@ -100,17 +108,22 @@ export function safePostJson(rawUrl: string, body: string, headers: Record<strin
       },
       (res) => {
         let size = 0;
+        const kept: Buffer[] = [];
+        const keep = (res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300;
         res.on('data', (chunk: Buffer) => {
+          if (keep && size < ERROR_BODY_BYTES) kept.push(chunk.subarray(0, ERROR_BODY_BYTES - size));
           size += chunk.length;
           if (size > MAX_RESPONSE_BYTES) res.destroy();
         });
         const done = () => {
           const statusCode = res.statusCode ?? 0;
           const retryAfterMs = parseRetryAfter(headerValue(res.headers['retry-after']), Date.now());
+          const refusal = Buffer.concat(kept).toString('utf8');
           finish({
             ok: statusCode >= 200 && statusCode < 300,
             statusCode,
             ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+            ...(keep && refusal !== '' ? { body: refusal } : {}),
             ...(statusCode >= 300 && statusCode < 400 ? { error: 'redirects are not followed' } : {}),
           });
         };
