@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resourceShortName, resourceSubject, type ResourceRef } from './resource';
 import type { FieldChange, Snapshot } from './snapshot';
+import { statusNotes } from './status-notes';
 
 /** Every CloudEvents `type` Watchpost emits (documented in the README). */
 export const EVENT_TYPES = {
@@ -199,6 +200,7 @@ export function eventEmailText(event: WatchEvent): string {
     if (current.grade !== null) lines.push(`  grade: ${current.grade}`);
     if (current.score !== null) lines.push(`  score: ${current.score}`);
     if (current.progressPercent !== null) lines.push(`  progress: ${current.progressPercent}%`);
+    for (const note of statusNotes(current)) lines.push('', note);
   }
   if (data.failure) {
     lines.push('', `Last error (${data.failure.kind}): ${data.failure.message}`);

@@ -1,5 +1,6 @@
 import { declarationOf, type ResourceType } from './resource';
 import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
+import { statusNotes } from './status-notes';
 
 /**
  * Templates for links to a resource's page in its provider's web app, e.g.
@@ -39,6 +40,7 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
   if (current && !data.changes.some((c) => c.field === 'score') && current.score !== null) fields.push({ type: 'mrkdwn', text: `*score*\n${value(current.score)}` });
   if (data.failure) fields.push({ type: 'mrkdwn', text: `*last error*\n${escapeMrkdwn(data.failure.kind)}: ${escapeMrkdwn(data.failure.message.slice(0, 200))}` });
 
+  const notes = statusNotes(data.current);
   const emoji = event.type === EVENT_TYPES.changed ? ':large_blue_circle:' : event.type === EVENT_TYPES.recovered ? ':white_check_mark:' : ':warning:';
   return {
     // Slack reads <!channel>, <@U…> and <url|text> in every text field, the fallback included.
@@ -46,6 +48,7 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${escapeMrkdwn(title)}*` } },
       { type: 'section', fields: fields.slice(0, 10) },
+      ...(notes.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: notes.map(escapeMrkdwn).join('\n') } }] : []),
       { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`Watch \`${data.watchId}\` · team \`${data.team}\` · ${event.time} · event \`${event.id}\``) }] },
     ],
   };
