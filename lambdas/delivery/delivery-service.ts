@@ -151,6 +151,34 @@ export class DeliveryService {
     if (unstarted > 0) throw new DeliveryCutShort(unstarted);
   }
 
+  /**
+   * Records a pending delivery of `event` for every matching subscription,
+   * durably, and returns what starts their first attempts. Once this has
+   * resolved nothing is lost however the process ends: a record never tried
+   * is due, and the retry loop (which reads the stored records) sends it.
+   * The local runtime awaits this before a publish counts as done, so before
+   * the outbox is cleared.
+   */
+  async recordDeliveries(event: WatchEvent, subscriptionsOf: (team: string) => Promise<Subscription[]> = (team) => this.deps.subscriptions.all(team)): Promise<() => Promise<void>> {
+    const { deps } = this;
+    const targets = (await subscriptionsOf(event.data.team)).filter(
+      (subscription) => isDeliverable(subscription) && deps.channels.includes(subscription.channel) && matchesSubscription(event, subscription),
+    );
+    const fresh: Array<{ subscription: Subscription; record: DeliveryRecord }> = [];
+    await forEachBounded(targets, 8, async (subscription) => {
+      const now = deps.now();
+      const { record, created } = await deps.deliveries.createIfAbsent(
+        { team: subscription.team, subscriptionId: subscription.id, eventId: event.id, event, status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), createdAt: now.toISOString() },
+        now,
+      );
+      // The same rule as deliverEvent: an event published twice is attempted once.
+      if (created || (record.status === 'pending' && record.attempts === 0)) fresh.push({ subscription, record });
+    });
+    return async () => {
+      await Promise.all(fresh.map(({ subscription, record }) => this.dispatch(subscription.id, () => this.attempt(subscription, record))));
+    };
+  }
+
   /** A scheduled retry has come due (or an early wake-up of a long one). */
   async retry(ref: DeliveryRef): Promise<void> {
     const { deps } = this;

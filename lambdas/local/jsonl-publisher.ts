@@ -5,7 +5,9 @@ import type { EventPublisher, PublishResult } from '../domain/ports';
 /**
  * The local stand-in for the SNS topic: prints each event's headline and
  * appends the CloudEvent to a JSON Lines file. Listeners (the local delivery
- * loop) hear about each event after it is written.
+ * loop) hear about each event after it is written, and a publish is done only
+ * once they have finished: one that fails fails the publish, so the events
+ * stay in the outbox and are published again under the same ids.
  */
 export class JsonlPublisher implements EventPublisher {
   private readonly listeners: Array<(events: WatchEvent[]) => Promise<void> | void> = [];

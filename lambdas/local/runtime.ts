@@ -191,10 +191,14 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     secrets,
     leaseMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS + 5_000,
   });
-  // Delivery is started, not awaited: the poll tick goes on while receivers answer.
-  publisher.onPublish((events) => {
+  // A publish is done once every delivery it owes is recorded: only then is the
+  // outbox cleared, so a kill at any moment loses none (a record never tried is
+  // sent by the retry loop after the restart). The attempts themselves are
+  // started, not awaited: the poll tick goes on while receivers answer.
+  publisher.onPublish(async (events) => {
     const subscriptionsOf = delivery.subscriptionsPerTeam();
-    for (const event of events) void lanes.track(delivery.deliverEvent(event, subscriptionsOf));
+    const attempts = await Promise.all(events.map((event) => delivery.recordDeliveries(event, subscriptionsOf)));
+    for (const start of attempts) void lanes.track(start());
   });
   const stopRetries = startRetryLoop(delivery, deliveries, lanes, now, logger);
   started.push(stopRetries);

@@ -44,6 +44,26 @@ describe('webhook delivery', () => {
     expect(verified).toEqual(event);
   });
 
+  it('records first, sends when told: every matching subscription has a pending record before any POST, an event recorded twice is sent once', async () => {
+    const matching = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
+    const paused = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/paused` });
+    await h.subscriptions.update('team-a', paused.id, { pausedAt: h.now().toISOString() });
+    const event = h.event();
+
+    const start = await h.service.recordDeliveries(event);
+    const again = await h.service.recordDeliveries(event);
+
+    expect(receiver.received).toEqual([]);
+    expect(await h.deliveries.get(matching.id, event.id)).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: h.now().toISOString() });
+    expect(await h.deliveries.get(paused.id, event.id)).toBeUndefined();
+    await Promise.all([start(), again()]);
+    expect(receiver.received.map((r) => [r.path, r.headers['webhook-id']])).toEqual([['/hook', event.id]]);
+    expect((await h.deliveries.get(matching.id, event.id))?.status).toBe('delivered');
+    // Recorded once more after it was sent (a republished event): nothing to start.
+    await (await h.service.recordDeliveries(event))();
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it('retries a receiver that fails twice, with the same webhook-id each time', async () => {
     const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
     receiver.answer({ status: 500 }, { status: 503 });
