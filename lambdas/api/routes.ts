@@ -318,6 +318,7 @@ export const ROUTES: Route[] = [
         }
       } else {
         if (input.quietHours !== undefined) throw problems.unprocessable('quietHours', EMAIL_IS_IMMEDIATE);
+        if (input.digest !== undefined) throw problems.unprocessable('digest', EMAIL_IS_IMMEDIATE);
         // SNS evaluates email filters itself, within its limits: refuse what it would refuse, before anything is stored.
         const tooComplex = emailFilterProblem({ team, filter: input.filter ?? null });
         if (tooComplex) throw problems.unprocessable(tooComplex.path, tooComplex.message);
@@ -334,6 +335,7 @@ export const ROUTES: Route[] = [
         filter: input.filter ?? null,
         description: input.description ?? null,
         ...(input.channel !== 'email' && input.quietHours ? { quietHours: input.quietHours } : {}),
+        ...(input.channel !== 'email' && input.digest ? { digest: input.digest } : {}),
         // Email waits for the recipient to confirm with SNS.
         status: input.channel === 'email' ? 'pending_confirmation' : 'active',
         createdAt: deps.now().toISOString(),
@@ -412,18 +414,19 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions/{id}',
     operationId: 'updateSubscription',
     auth: 'team',
-    summary: 'Change a subscription’s filter, description or quiet hours, pause and resume it, or turn a disabled one back on',
+    summary: 'Change a subscription’s filter, description, quiet hours or digest, pause and resume it, or turn a disabled one back on',
     body: S.UpdateSubscriptionBody,
     responses: {
       200: ok('The subscription as it is now.', S.SubscriptionView),
       404: ok('The team has no such subscription.'),
-      422: ok('An email filter SNS could not hold, or quiet hours on email.'),
+      422: ok('An email filter SNS could not hold, or quiet hours or a digest on email.'),
     },
     handle: async ({ deps, team, params, body }) => {
       const input = body as z.infer<typeof S.UpdateSubscriptionBody>;
       const current = await ownSubscription(deps, team, params.id);
       const pausedAt = input.paused === undefined ? undefined : input.paused ? (current.pausedAt ?? deps.now().toISOString()) : null;
       if (current.channel === 'email' && input.quietHours) throw problems.unprocessable('quietHours', EMAIL_IS_IMMEDIATE);
+      if (current.channel === 'email' && input.digest) throw problems.unprocessable('digest', EMAIL_IS_IMMEDIATE);
       const next: Subscription = {
         ...current,
         ...(input.filter !== undefined ? { filter: input.filter } : {}),
@@ -448,6 +451,7 @@ export const ROUTES: Route[] = [
       const stored = await deps.subscriptions.update(team, current.id, {
         ...(input.filter !== undefined ? { filter: input.filter } : {}),
         ...(input.quietHours !== undefined ? { quietHours: input.quietHours } : {}),
+        ...(input.digest !== undefined ? { digest: input.digest } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(pausedAt !== undefined ? { pausedAt } : {}),
       });

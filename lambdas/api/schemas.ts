@@ -2,6 +2,7 @@ import { z } from 'zod';
 // Type-only: brings zod-openapi's .meta({ id }) typings into scope.
 import type {} from 'zod-openapi';
 import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
+import { DIGEST_MINUTES } from '../domain/digest';
 import { isKnownTimeZone, LOCAL_TIME, WEEKDAYS } from '../domain/quiet-hours';
 import { CHANNELS, FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
 
@@ -109,6 +110,21 @@ export const QuietHoursSchema = z
       'Events in the window are held and delivered when it ends (each with its own id), except the urgent ones. The test event is never held. Not for email, which SNS delivers as each event is published.',
   });
 
+export const DigestSchema = z
+  .strictObject({
+    everyMinutes: z
+      .number()
+      .int()
+      .min(DIGEST_MINUTES.min)
+      .max(DIGEST_MINUTES.max)
+      .meta({ description: 'The period, 1 to 1440 minutes; periods are aligned to the clock (a 15-minute digest goes out at :00, :15, :30, :45 UTC).', example: 15 }),
+  })
+  .meta({
+    id: 'Digest',
+    description:
+      'At most one message per period: Slack, Teams and Discord get one message listing the period’s events (grouped by watch, newest state last, “and N more” past 20); a webhook one POST of a CloudEvents batch (`application/cloudevents-batch+json`), signed as one Standard Webhooks message whose `webhook-id` derives from the events it carries. Never empty. Not for email.',
+  });
+
 /** On an email subscription: accepted by the schema only so that the answer can say why not (a 422). */
 const NotForEmail = z.unknown().optional().meta({ description: 'Not for email: SNS delivers each email as the event is published; a 422 says so.' });
 
@@ -120,6 +136,7 @@ export const CreateSubscriptionBody = z
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: NotForEmail,
+      digest: NotForEmail,
     }),
     z.strictObject({
       channel: z.literal('slack'),
@@ -127,6 +144,7 @@ export const CreateSubscriptionBody = z
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: QuietHoursSchema.optional(),
+      digest: DigestSchema.optional(),
     }),
     z.strictObject({
       channel: z.literal('teams'),
@@ -140,6 +158,7 @@ export const CreateSubscriptionBody = z
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: QuietHoursSchema.optional(),
+      digest: DigestSchema.optional(),
     }),
     z.strictObject({
       channel: z.literal('discord'),
@@ -147,6 +166,7 @@ export const CreateSubscriptionBody = z
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: QuietHoursSchema.optional(),
+      digest: DigestSchema.optional(),
     }),
     z.strictObject({
       channel: z.literal('webhook'),
@@ -154,6 +174,7 @@ export const CreateSubscriptionBody = z
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: QuietHoursSchema.optional(),
+      digest: DigestSchema.optional(),
     }),
   ])
   .meta({ id: 'CreateSubscription' });
@@ -163,6 +184,7 @@ export const UpdateSubscriptionBody = z
     filter: SubscriptionFilter.nullable().optional().meta({ description: 'The new filter; null delivers every event of the team.' }),
     description: SubscriptionDescription.nullable().optional(),
     quietHours: QuietHoursSchema.nullable().optional().meta({ description: 'New quiet hours; null removes them. Not for email (a 422 says why).' }),
+    digest: DigestSchema.nullable().optional().meta({ description: 'A new digest period; null sends each event on its own again. Not for email (a 422 says why).' }),
     paused: z
       .boolean()
       .optional()
@@ -171,7 +193,7 @@ export const UpdateSubscriptionBody = z
           'A paused subscription receives nothing; events during the pause are not kept for later. `false` also turns a disabled webhook, Slack, Teams or Discord subscription back on (its run of failures starts afresh).',
       }),
   })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of filter, description, quietHours, paused')
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of filter, description, quietHours, digest, paused')
   .meta({ id: 'UpdateSubscription' });
 
 /** A body that must be empty when given (e.g. `POST …/test`): a stray field is an error, not ignored. */
@@ -251,6 +273,7 @@ export const SubscriptionView = z
     url: z.string().optional(),
     filter: SubscriptionFilter.nullable(),
     quietHours: QuietHoursSchema.nullable(),
+    digest: DigestSchema.nullable(),
     status: z.enum(['active', 'pending_confirmation', 'disabled']),
     description: z.string().nullable(),
     paused: z.boolean(),

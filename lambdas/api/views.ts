@@ -27,6 +27,7 @@ export function subscriptionView(subscription: Subscription) {
     ...(subscription.url ? { url: subscription.url } : {}),
     filter: subscription.filter,
     quietHours: subscription.quietHours ?? null,
+    digest: subscription.digest ?? null,
     status: subscription.status,
     description: subscription.description ?? null,
     paused: Boolean(subscription.pausedAt),

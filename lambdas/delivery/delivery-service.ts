@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { AttemptLog, DeliveryRecord, DeliveryStore } from '../adapters/dynamo/delivery-store';
+import { digestKey, isDigestKey, type AttemptLog, type AttemptTarget, type DeliveryRecord, type DeliveryStore, type DigestRecord } from '../adapters/dynamo/delivery-store';
 import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import type { PostResult } from '../adapters/http/safe-post';
 import { forEachBounded } from '../domain/concurrency';
 import { retryDelayMs } from '../domain/delivery-schedule';
+import { CLOUDEVENTS_BATCH_CONTENT_TYPE, cloudEventsBatch, digestId, digestRelease, periodEnd } from '../domain/digest';
 import { holdUntil } from '../domain/quiet-hours';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events';
 import type { Logger, SecretBox } from '../domain/ports';
-import { chatMessage } from '../domain/chat-message';
+import { chatDigest, chatMessage } from '../domain/chat-message';
 import { readDiscordRefusal } from '../domain/discord-message';
 import type { ResourceLinkTemplates } from '../domain/slack-message';
 import { isDeliverable, matchesSubscription, secretContext, type Channel, type Subscription } from '../domain/subscription';
@@ -120,35 +121,52 @@ export class DeliveryService {
         unstarted += 1;
         return;
       }
-      const now = deps.now();
-      // In quiet hours the record is written due at the window's end: holding costs no write of its own.
-      const heldUntil = holdUntil(subscription.quietHours, event, now);
-      const { record, created } = await deps.deliveries.createIfAbsent(
-        {
-          team: subscription.team,
-          subscriptionId: subscription.id,
-          eventId: event.id,
-          event,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: (heldUntil ?? now).toISOString(),
-          createdAt: now.toISOString(),
-        },
-        now,
-      );
-      // A queue message seen twice must not deliver twice: only a fresh record, or one
-      // whose attempt is due and was never made, is tried here.
-      if (!created && (record.status !== 'pending' || record.attempts > 0)) return;
-      if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > now.getTime() + EARLY_WAKE_MS) {
-        // Held: the retry machinery brings it back when the window ends. Scheduled again when
-        // the message comes twice, in case the first time died between the write and this.
-        await deps.retries.schedule(refOf(record), new Date(record.nextAttemptAt));
-        return;
-      }
-      await this.dispatch(subscription.id, () => this.attempt(subscription, record));
+      const record = await this.recordDelivery(subscription, event);
+      if (!record) return;
+      await this.dispatch(subscription.id, () => this.attempt(subscription, record, () => this.send(subscription, event)));
     });
     // The message comes back; what was delivered or is in flight (leased) is not sent again.
     if (unstarted > 0) throw new DeliveryCutShort(unstarted);
+  }
+
+  /**
+   * Writes what one subscription owes for an event, and answers the record
+   * to attempt now, if any. Held for quiet hours, the record is written due
+   * at the window's end (holding costs no write of its own) and its wake-up
+   * scheduled; for a digest, the event joins its period's digest. A queue
+   * message seen twice must not deliver twice: only a fresh record, or one
+   * whose attempt is due and was never made, is answered.
+   */
+  private async recordDelivery(subscription: Subscription, event: WatchEvent): Promise<DeliveryRecord | undefined> {
+    const { deps } = this;
+    const now = deps.now();
+    const release = digestRelease(subscription, event, now);
+    if (release) {
+      await this.addToDigest(subscription, event, release, now);
+      return undefined;
+    }
+    const heldUntil = holdUntil(subscription.quietHours, event, now);
+    const { record, created } = await deps.deliveries.createIfAbsent(
+      {
+        team: subscription.team,
+        subscriptionId: subscription.id,
+        eventId: event.id,
+        event,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: (heldUntil ?? now).toISOString(),
+        createdAt: now.toISOString(),
+      },
+      now,
+    );
+    if (!created && (record.status !== 'pending' || record.attempts > 0)) return undefined;
+    if (record.nextAttemptAt && Date.parse(record.nextAttemptAt) > now.getTime() + EARLY_WAKE_MS) {
+      // Held: the retry machinery brings it back when the window ends. Scheduled again when
+      // the message comes twice, in case the first time died between the write and this.
+      await deps.retries.schedule(refOf(record), new Date(record.nextAttemptAt));
+      return undefined;
+    }
+    return record;
   }
 
   /**
@@ -166,22 +184,52 @@ export class DeliveryService {
     );
     const fresh: Array<{ subscription: Subscription; record: DeliveryRecord }> = [];
     await forEachBounded(targets, 8, async (subscription) => {
-      const now = deps.now();
-      const { record, created } = await deps.deliveries.createIfAbsent(
-        { team: subscription.team, subscriptionId: subscription.id, eventId: event.id, event, status: 'pending', attempts: 0, nextAttemptAt: now.toISOString(), createdAt: now.toISOString() },
-        now,
-      );
-      // The same rule as deliverEvent: an event published twice is attempted once.
-      if (created || (record.status === 'pending' && record.attempts === 0)) fresh.push({ subscription, record });
+      // The same rule as deliverEvent: an event published twice is attempted once; held and batched ones wait.
+      const record = await this.recordDelivery(subscription, event);
+      if (record) fresh.push({ subscription, record });
     });
     return async () => {
-      await Promise.all(fresh.map(({ subscription, record }) => this.dispatch(subscription.id, () => this.attempt(subscription, record))));
+      await Promise.all(fresh.map(({ subscription, record }) => this.dispatch(subscription.id, () => this.attempt(subscription, record, () => this.send(subscription, record.event)))));
     };
+  }
+
+  /**
+   * Puts an event in the subscription's digest due at `release`: its own
+   * record (status `batched`, so redeliver finds it and a repeat adds
+   * nothing), and its id in the digest's. The first event of a digest
+   * schedules its wake-up. An event that comes after its digest was frozen
+   * goes to the one after.
+   */
+  private async addToDigest(subscription: Subscription, event: WatchEvent, release: Date, now: Date): Promise<void> {
+    const { deps } = this;
+    const { record, created } = await deps.deliveries.createIfAbsent(
+      { team: subscription.team, subscriptionId: subscription.id, eventId: event.id, event, status: 'batched', attempts: 0, nextAttemptAt: null, createdAt: now.toISOString(), digestKey: digestKey(release) },
+      now,
+    );
+    // Seen before: delivered (or held) otherwise, or already in a digest.
+    if (!created && (record.status !== 'batched' || !record.digestKey)) return;
+    let releaseAt = created ? release : new Date(record.digestKey?.slice('digest_'.length) ?? release);
+    for (let tries = 0; tries < 3; tries++) {
+      const added = await deps.deliveries.addToDigest({ team: subscription.team, subscriptionId: subscription.id }, releaseAt, event.id, now);
+      if (!added.frozen) {
+        // Scheduled by the first event; again when a message comes twice, in case the first died before it.
+        if (added.created || !created) await deps.retries.schedule(refOf({ ...record, eventId: digestKey(releaseAt) }), releaseAt);
+        return;
+      }
+      const frozen = await deps.deliveries.getDigest(subscription.id, digestKey(releaseAt));
+      if (frozen?.eventIds.includes(event.id)) return;
+      // Too late for that one: the next period's, which is at least one period on.
+      const next = periodEnd(subscription.digest ?? { everyMinutes: 1 }, new Date(Math.max(deps.now().getTime(), releaseAt.getTime())));
+      releaseAt = next;
+      await deps.deliveries.setDigestKey(record, digestKey(releaseAt));
+    }
+    throw new Error(`could not add event ${event.id} to a digest of subscription ${subscription.id}`);
   }
 
   /** A scheduled retry has come due (or an early wake-up of a long one). */
   async retry(ref: DeliveryRef): Promise<void> {
     const { deps } = this;
+    if (isDigestKey(ref.eventId)) return this.retryDigest(ref);
     const record = await deps.deliveries.get(ref.subscriptionId, ref.eventId);
     if (!record || record.status !== 'pending') return;
     const dueAt = record.nextAttemptAt ? Date.parse(record.nextAttemptAt) : 0;
@@ -206,7 +254,40 @@ export class DeliveryService {
         return;
       }
     }
-    await this.dispatch(subscription.id, () => this.attempt(subscription, record));
+    await this.dispatch(subscription.id, () => this.attempt(subscription, record, () => this.send(subscription, record.event)));
+  }
+
+  /**
+   * A digest's wake-up: at (never before) its release it is frozen, and
+   * every attempt from then on sends exactly what it held then, under the id
+   * those events give it. Never sent empty; dropped, with what it holds, when
+   * the subscription is paused or gone.
+   */
+  private async retryDigest(ref: DeliveryRef): Promise<void> {
+    const { deps } = this;
+    let digest = await deps.deliveries.getDigest(ref.subscriptionId, ref.eventId);
+    if (!digest || digest.status !== 'pending') return;
+    const now = deps.now();
+    const dueAt = Math.max(Date.parse(digest.releaseAt), digest.nextAttemptAt ? Date.parse(digest.nextAttemptAt) : 0);
+    // Early by no margin: an event may still be joining until the release.
+    if (dueAt > now.getTime() + (digest.frozenAt ? EARLY_WAKE_MS : 0)) {
+      await deps.retries.schedule(ref, new Date(dueAt));
+      return;
+    }
+    const subscription = await deps.subscriptions.get(ref.team, ref.subscriptionId);
+    if (!subscription || !isDeliverable(subscription)) {
+      const why = !subscription ? 'subscription deleted' : subscription.pausedAt ? 'subscription paused' : 'subscription disabled';
+      await deps.deliveries.recordAttempt(digest, this.log(digest, { ok: false, statusCode: null, latencyMs: 0, error: why }), { status: 'abandoned', attempts: digest.attempts, nextAttemptAt: null }, now);
+      return;
+    }
+    if (!digest.frozenAt) digest = await deps.deliveries.freezeDigest(ref.subscriptionId, ref.eventId, now);
+    const events = (await Promise.all(digest.eventIds.map((id) => deps.deliveries.get(ref.subscriptionId, id)))).flatMap((record) => (record ? [record.event] : []));
+    if (events.length === 0) {
+      await deps.deliveries.setState(digest, { status: 'abandoned', attempts: digest.attempts, nextAttemptAt: null });
+      return;
+    }
+    const frozen = digest;
+    await this.dispatch(subscription.id, () => this.attempt(subscription, frozen, () => this.sendDigest(subscription, frozen, events)));
   }
 
   private dispatch(subscriptionId: string, task: () => Promise<void>): Promise<void> {
@@ -243,13 +324,13 @@ export class DeliveryService {
     return outcome;
   }
 
-  private async attempt(subscription: Subscription, record: DeliveryRecord): Promise<void> {
+  private async attempt(subscription: Subscription, record: DeliveryRecord | DigestRecord, send: () => Promise<Outcome>): Promise<void> {
     const { deps } = this;
     const claimedAt = deps.now();
     // In flight is not due: whoever else finds this attempt due meanwhile leaves it alone.
     const dueBy = new Date(claimedAt.getTime() + EARLY_WAKE_MS);
     if (!(await deps.deliveries.claim(record, dueBy, new Date(claimedAt.getTime() + (deps.leaseMs ?? 60_000))))) return;
-    const outcome = await this.send(subscription, record.event);
+    const outcome = await send();
     const attempts = record.attempts + 1;
     const now = deps.now();
     const log = this.log(record, outcome);
@@ -317,18 +398,50 @@ export class DeliveryService {
     return true;
   }
 
-  private async send(subscription: Subscription, event: WatchEvent): Promise<AttemptOutcome & { retryAfterMs?: number; gone?: boolean }> {
+  /**
+   * A digest, as one message: chat channels get one card, embed or Block
+   * Kit message; a webhook one CloudEvents batch, signed as one Standard
+   * Webhooks message whose id is the digest's.
+   */
+  private async sendDigest(subscription: Subscription, digest: DigestRecord, events: WatchEvent[]): Promise<Outcome> {
+    const { deps } = this;
+    const url = subscription.url ?? '';
+    try {
+      if (subscription.channel === 'webhook') {
+        const body = JSON.stringify(cloudEventsBatch(events));
+        const secrets = await this.signingSecrets(subscription);
+        if (!secrets) return { ok: false, statusCode: null, latencyMs: 0, error: 'this webhook subscription has no signing secret' };
+        const id = digestId(subscription.id, digest.eventIds);
+        return outcomeOf('webhook', await deps.post(url, body, { 'content-type': CLOUDEVENTS_BATCH_CONTENT_TYPE, ...signatureHeaders(secrets, id, deps.now(), body) }));
+      }
+      if (subscription.channel === 'email') return { ok: false, statusCode: null, latencyMs: 0, error: 'email takes no digest' };
+      const body = JSON.stringify(chatDigest(subscription.channel, events, new Date(digest.releaseAt)));
+      return outcomeOf(subscription.channel, await deps.post(url, body, { 'content-type': 'application/json' }));
+    } catch (error) {
+      return { ok: false, statusCode: null, latencyMs: 0, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** The secrets that sign a webhook delivery now: its own, and during a rotation's grace period the previous one too. */
+  private async signingSecrets(subscription: Subscription): Promise<string[] | undefined> {
+    const { deps } = this;
+    if (!subscription.secret) return undefined;
+    const secrets = [await deps.secrets.open(subscription.secret, secretContext(subscription))];
+    if (subscription.previousSecret && subscription.previousSecretExpiresAt && Date.parse(subscription.previousSecretExpiresAt) > deps.now().getTime()) {
+      secrets.push(await deps.secrets.open(subscription.previousSecret, secretContext(subscription)));
+    }
+    return secrets;
+  }
+
+  private async send(subscription: Subscription, event: WatchEvent): Promise<Outcome> {
     const { deps } = this;
     try {
       let result: PostResult;
       if (subscription.channel === 'webhook') {
         const body = JSON.stringify(event);
-        if (!subscription.secret) return { ok: false, statusCode: null, latencyMs: 0, error: 'this webhook subscription has no signing secret' };
-        const secrets = [await deps.secrets.open(subscription.secret, secretContext(subscription))];
         // During a rotation's grace period the previous secret signs too: receivers switch when they are ready.
-        if (subscription.previousSecret && subscription.previousSecretExpiresAt && Date.parse(subscription.previousSecretExpiresAt) > deps.now().getTime()) {
-          secrets.push(await deps.secrets.open(subscription.previousSecret, secretContext(subscription)));
-        }
+        const secrets = await this.signingSecrets(subscription);
+        if (!secrets) return { ok: false, statusCode: null, latencyMs: 0, error: 'this webhook subscription has no signing secret' };
         result = await deps.post(subscription.url ?? '', body, { 'content-type': 'application/json', ...signatureHeaders(secrets, event.id, deps.now(), body) });
       } else if (subscription.channel !== 'email') {
         result = await deps.post(subscription.url ?? '', JSON.stringify(chatMessage(subscription.channel, event, deps.links)), { 'content-type': 'application/json' });
@@ -345,7 +458,7 @@ export class DeliveryService {
     }
   }
 
-  private log(record: DeliveryRecord, outcome: AttemptOutcome): AttemptLog {
+  private log(record: AttemptTarget, outcome: AttemptOutcome): AttemptLog {
     return { at: this.deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, ...pick(outcome) };
   }
 }
@@ -355,7 +468,9 @@ export class DeliveryService {
  * or Discord's more precise `retry_after`), and whether the receiver is gone
  * for good (410, or Discord's unknown webhook).
  */
-function outcomeOf(channel: Channel, result: PostResult): AttemptOutcome & { retryAfterMs?: number; gone?: boolean } {
+type Outcome = AttemptOutcome & { retryAfterMs?: number; gone?: boolean };
+
+function outcomeOf(channel: Channel, result: PostResult): Outcome {
   const discord = channel === 'discord' && !result.ok ? readDiscordRefusal(result.statusCode, result.body) : { gone: false };
   const retryAfterMs = discord.retryAfterMs ?? result.retryAfterMs;
   const gone = result.statusCode === 410 || discord.gone;
@@ -369,7 +484,7 @@ function outcomeOf(channel: Channel, result: PostResult): AttemptOutcome & { ret
   };
 }
 
-function refOf(record: DeliveryRecord): DeliveryRef {
+function refOf(record: AttemptTarget): DeliveryRef {
   return { team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId };
 }
 

@@ -1,4 +1,4 @@
-import type { DeliveryRecord } from '../adapters/dynamo/delivery-store';
+import type { DeliveryRecord, DigestRecord } from '../adapters/dynamo/delivery-store';
 import type { PostResult } from '../adapters/http/safe-post';
 import type { WatchEvent } from '../domain/events';
 import type { Subscription } from '../domain/subscription';
@@ -17,7 +17,7 @@ export interface RetryScheduler {
 
 /** Where deliveries go once their retries are used up. */
 export interface DeadLetterSink {
-  send(record: DeliveryRecord, reason: string): Promise<void>;
+  send(record: DeliveryRecord | DigestRecord, reason: string): Promise<void>;
 }
 
 /** POSTs JSON to a receiver (SSRF-guarded in production). */

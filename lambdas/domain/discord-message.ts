@@ -1,5 +1,6 @@
-import type { WatchEvent } from './events';
-import { cutWithMarker, escapeChatMarkdown, eventFacts, type Outcome } from './event-facts';
+import { clockTime, digestSummary } from './digest';
+import { eventHeadline, type WatchEvent } from './events';
+import { cutWithMarker, escapeChatMarkdown, eventFacts, outcomeOf, type Outcome } from './event-facts';
 import type { ResourceLinkTemplates } from './slack-message';
 
 /**
@@ -152,4 +153,28 @@ export function readDiscordRefusal(statusCode: number | undefined, body: string 
   const seconds = fields.retry_after;
   if (statusCode === 429 && typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return { retryAfterMs: Math.ceil(seconds * 1000), gone };
   return { gone };
+}
+
+/**
+ * One Discord message for a digest: the count as content, an embed per
+ * watch (a line per event, newest last, coloured by the newest), at most 10
+ * embeds; watches past that, and events past the list's limit, are counted
+ * in the content ("and 12 more").
+ */
+export function discordDigest(events: readonly WatchEvent[], releaseAt: Date): DiscordMessage {
+  const summary = digestSummary(events, releaseAt);
+  const shown = summary.groups.slice(0, DISCORD_LIMITS.embeds);
+  const more = summary.more + summary.groups.slice(DISCORD_LIMITS.embeds).reduce((sum, group) => sum + group.events.length, 0);
+  const embeds = shown.map((group) => {
+    const newest = group.events[group.events.length - 1] as WatchEvent;
+    return {
+      title: group.title,
+      description: group.events.map((event) => `\`${clockTime(event)}\` ${escapeDiscordMarkdown(eventHeadline(event))}`).join('\n'),
+      color: DISCORD_COLOURS[outcomeOf(newest)],
+      fields: [],
+      footer: { text: summary.context },
+      timestamp: newest.time,
+    };
+  });
+  return boundMessage({ content: `**${summary.title}**${more > 0 ? `, and ${more} more` : ''}`, embeds, allowed_mentions: { parse: [] } });
 }

@@ -1,5 +1,7 @@
 import { declarationOf, type ResourceType } from './resource';
+import { clockTime, digestSummary } from './digest';
 import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
+import { cutText } from './snapshot';
 import { statusNotes } from './status-notes';
 
 /**
@@ -56,4 +58,21 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
 
 function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * One Slack message for a digest: a line per event under its watch, the
+ * watch's newest state last, and how many more past the list's limit.
+ * Within Slack's limits of 50 blocks and 3,000 characters a section.
+ */
+export function slackDigest(events: readonly WatchEvent[], releaseAt: Date): { text: string; blocks: unknown[] } {
+  const summary = digestSummary(events, releaseAt);
+  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(summary.title)}*` } }];
+  for (const group of summary.groups) {
+    const lines = group.events.map((event) => `• \`${clockTime(event)}\` ${escapeMrkdwn(eventHeadline(event))}`);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cutText(`*${escapeMrkdwn(group.title)}*\n${lines.join('\n')}`, 3_000) } });
+  }
+  if (summary.more > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `and ${summary.more} more` }] });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(summary.context) }] });
+  return { text: escapeMrkdwn(summary.more > 0 ? `${summary.title} (${summary.more} not listed)` : summary.title), blocks: blocks.slice(0, 50) };
 }

@@ -1,6 +1,7 @@
 import { EVENT_TYPES, type WatchEvent } from './events';
 import type { ResourceType, TrackedField } from './resource';
 import { GRADES } from './snapshot';
+import type { Digest } from './digest';
 import type { QuietHours } from './quiet-hours';
 import { NOTICE_TYPES, type DisabledReason } from './subscription-notice';
 
@@ -79,6 +80,8 @@ export interface Subscription {
   pausedAt?: string | null | undefined;
   /** Posted channels only: a daily window in which events are held until it ends, urgent ones excepted. */
   quietHours?: QuietHours | null | undefined;
+  /** Posted channels only: at most one message per period, listing the period's events (webhooks: a CloudEvents batch). */
+  digest?: Digest | null | undefined;
   /**
    * Webhook signing secret, sealed (see SecretBox): the plaintext is shown
    * once at creation and otherwise exists only in memory while signing.

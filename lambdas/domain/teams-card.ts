@@ -1,5 +1,6 @@
-import type { WatchEvent } from './events';
-import { cutWithMarker, escapeChatMarkdown, eventFacts, type EventFacts, type Outcome } from './event-facts';
+import { clockTime, digestSummary } from './digest';
+import { eventHeadline, type WatchEvent } from './events';
+import { cutWithMarker, escapeChatMarkdown, eventFacts, outcomeOf, type EventFacts, type Outcome } from './event-facts';
 import type { ResourceLinkTemplates } from './slack-message';
 
 /**
@@ -80,3 +81,19 @@ export function teamsMessage(event: WatchEvent, links: ResourceLinkTemplates = {
 }
 
 export { COLOUR as TEAMS_COLOURS };
+
+/** One card for a digest: a fact per event (its time, what happened) under its watch, newest last, and how many more. */
+export function teamsDigest(events: readonly WatchEvent[], releaseAt: Date): TeamsMessage {
+  const summary = digestSummary(events, releaseAt);
+  const body: unknown[] = [{ type: 'TextBlock', text: escapeTeamsMarkdown(summary.title), weight: 'Bolder', size: 'Medium', wrap: true }];
+  for (const group of summary.groups) {
+    const newest = group.events[group.events.length - 1] as WatchEvent;
+    body.push(
+      { type: 'TextBlock', text: escapeTeamsMarkdown(cutWithMarker(group.title, TEAMS_LIMITS.title)), weight: 'Bolder', color: COLOUR[outcomeOf(newest)], wrap: true, spacing: 'Medium' },
+      { type: 'FactSet', facts: group.events.map((event) => ({ title: clockTime(event), value: escapeTeamsMarkdown(cutWithMarker(eventHeadline(event), TEAMS_LIMITS.factValue)) })) },
+    );
+  }
+  if (summary.more > 0) body.push({ type: 'TextBlock', text: `and ${summary.more} more`, wrap: true });
+  body.push({ type: 'TextBlock', text: escapeTeamsMarkdown(summary.context), isSubtle: true, size: 'Small', wrap: true });
+  return card(summary.more > 0 ? `${summary.title} (${summary.more} not listed)` : summary.title, body, []);
+}

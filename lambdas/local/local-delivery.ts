@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import type { DeliveryRecord, DeliveryStore } from '../adapters/dynamo/delivery-store';
+import type { DeliveryRecord, DeliveryStore, DigestRecord } from '../adapters/dynamo/delivery-store';
 import type { DeliveryService } from '../delivery/delivery-service';
 import type { AttemptLanes } from '../delivery/delivery-service';
 import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
@@ -42,7 +42,7 @@ export class MailLogNotices implements TeamNotices {
 export class JsonlDeadLetters implements DeadLetterSink {
   constructor(private readonly file: string) {}
 
-  async send(record: DeliveryRecord, reason: string): Promise<void> {
+  async send(record: DeliveryRecord | DigestRecord, reason: string): Promise<void> {
     await appendFile(this.file, `${JSON.stringify({ reason, ...record })}\n`, { encoding: 'utf8', mode: 0o600 });
   }
 }

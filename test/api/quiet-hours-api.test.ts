@@ -64,3 +64,36 @@ describe('quiet hours through the API', () => {
     expect(api.sns.commandCalls((await import('@aws-sdk/client-sns')).SubscribeCommand)).toHaveLength(1);
   });
 });
+
+describe('digests through the API', () => {
+  it('keeps a digest on a Discord subscription, shows it, and removes it', async () => {
+    const created = await api.call('POST', '/v1/subscriptions', {
+      token,
+      body: { channel: 'discord', url: 'https://discord.com/api/webhooks/1234567890123456789/AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789', digest: { everyMinutes: 15 }, quietHours },
+    });
+    const removed = await api.call('PATCH', `/v1/subscriptions/${created.json.id}`, { token, body: { digest: null } });
+
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ digest: { everyMinutes: 15 }, quietHours });
+    expect(removed.json.digest).toBeNull();
+    expect(removed.json.quietHours).toEqual(quietHours);
+  });
+
+  it.each([[0], [1_441], [1.5]])('answers 400 naming digest.everyMinutes for %s', async (everyMinutes) => {
+    const result = await api.call('POST', '/v1/subscriptions', { token, body: { ...WEBHOOK, digest: { everyMinutes } } });
+
+    expect(result.status).toBe(400);
+    expect(result.json.errors).toEqual([expect.objectContaining({ path: 'digest.everyMinutes' })]);
+  });
+
+  it('answers 422 saying why for a digest on email, on create and on change', async () => {
+    const created = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'email', address: 'ops@example.com', digest: { everyMinutes: 15 } } });
+    const email = await api.call('POST', '/v1/subscriptions', { token, body: { channel: 'email', address: 'ops@example.com' } });
+    const changed = await api.call('PATCH', `/v1/subscriptions/${email.json.id}`, { token, body: { digest: { everyMinutes: 15 } } });
+
+    for (const refused of [created, changed]) {
+      expect(refused.status).toBe(422);
+      expect(refused.json.errors).toEqual([{ path: 'digest', message: expect.stringContaining('cannot be held or batched') }]);
+    }
+  });
+});

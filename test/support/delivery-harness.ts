@@ -1,4 +1,4 @@
-import { DeliveryStore, type DeliveryRecord } from '../../lambdas/adapters/dynamo/delivery-store';
+import { DeliveryStore, type DeliveryRecord, type DigestRecord } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
 import { safePostJson } from '../../lambdas/adapters/http/safe-post';
 import { DeliveryService, type DeliveryDeps } from '../../lambdas/delivery/delivery-service';
@@ -22,7 +22,7 @@ export async function deliveryHarness(dynamo: LocalDynamo, tableName?: string, o
   // Starts at the real time: receivers check a signature's timestamp against their own clock.
   let clock = Date.now();
   const scheduled: Array<{ ref: DeliveryRef; at: Date }> = [];
-  const deadLetters: Array<{ record: DeliveryRecord; reason: string }> = [];
+  const deadLetters: Array<{ record: DeliveryRecord | DigestRecord; reason: string }> = [];
   // In AWS notices go to SNS (tested with its client mock); here the team's inbox is this list.
   const notices: SubscriptionDisabledNotice[] = [];
   const logger = captureLogger();

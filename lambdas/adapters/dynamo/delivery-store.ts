@@ -11,7 +11,11 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
 import { subscriptionKey } from './keys';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'abandoned';
+/**
+ * `batched`: an event waiting in a digest (the digest's record carries the
+ * attempts); the others as for any delivery.
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'abandoned' | 'batched';
 
 /** One event owed to one subscription. */
 export interface DeliveryRecord {
@@ -23,7 +27,36 @@ export interface DeliveryRecord {
   attempts: number;
   nextAttemptAt: string | null;
   createdAt: string;
+  /** A `batched` event: the key of the digest it goes out in (see DigestRecord). */
+  digestKey?: string | undefined;
 }
+
+/** What an attempt needs of the record it is about: an event's or a digest's. */
+export type AttemptTarget = Pick<DeliveryRecord, 'team' | 'subscriptionId' | 'eventId' | 'attempts'>;
+
+/**
+ * One digest of a subscription: the events of one period (or one quiet
+ * window), sent as one message. Kept like an event's delivery record (same
+ * partition, same retry fields, `eventId` its key `digest_<releaseAt>`), so
+ * the retry machinery carries it unchanged. `eventIds` grows as events come,
+ * until `frozenAt`: from then on it is what every attempt sends.
+ */
+export interface DigestRecord {
+  team: string;
+  subscriptionId: string;
+  eventId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  releaseAt: string;
+  eventIds: string[];
+  frozenAt: string | null;
+}
+
+export const DIGEST_PREFIX = 'digest_';
+export const digestKey = (releaseAt: Date) => `${DIGEST_PREFIX}${releaseAt.toISOString()}`;
+export const isDigestKey = (eventId: string) => eventId.startsWith(DIGEST_PREFIX);
 
 export interface AttemptLog {
   at: string;
@@ -88,7 +121,7 @@ export class DeliveryStore {
    * one gets it, so a receiver is never sent the same attempt twice. A
    * process that dies holding it leaves the attempt due again at `until`.
    */
-  async claim(record: DeliveryRecord, now: Date, until: Date): Promise<boolean> {
+  async claim(record: AttemptTarget, now: Date, until: Date): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -112,13 +145,13 @@ export class DeliveryStore {
    * subscription's counters. Returns since when the subscription's deliveries
    * have all been failing (null after a success).
    */
-  async recordAttempt(record: DeliveryRecord, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<FailureRun> {
+  async recordAttempt(record: AttemptTarget, log: AttemptLog, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>, now: Date): Promise<FailureRun> {
     await this.setState(record, next);
     return this.logAttempt(record.team, record.subscriptionId, log, now);
   }
 
   /** Moves the record to its next state without logging an attempt (one stopped before it was made). */
-  async setState(record: DeliveryRecord, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>): Promise<void> {
+  async setState(record: AttemptTarget, next: Pick<DeliveryRecord, 'status' | 'attempts' | 'nextAttemptAt'>): Promise<void> {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
@@ -162,6 +195,92 @@ export class DeliveryStore {
       // The subscription was deleted meanwhile: nothing to count.
       if (error instanceof ConditionalCheckFailedException) return { failingSince: null };
       throw error;
+    }
+  }
+
+  /**
+   * Adds an event to the subscription's digest due at `releaseAt`, creating
+   * the digest with its first event. One conditional update of one item, so
+   * it is atomic with the freeze: an event either makes it into the digest
+   * before it is frozen, or is told it came too late (`frozen`) and goes to
+   * the next one. Adding an id twice (a queue message seen twice) adds it once.
+   */
+  async addToDigest(target: { team: string; subscriptionId: string }, releaseAt: Date, eventId: string, now: Date): Promise<{ created: boolean; frozen: boolean }> {
+    const key = digestKey(releaseAt);
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(this.keyOf(target.subscriptionId, key)),
+          UpdateExpression:
+            'ADD eventIds :ids SET team = if_not_exists(team, :team), subscriptionId = if_not_exists(subscriptionId, :sub), eventId = if_not_exists(eventId, :key), ' +
+            '#status = if_not_exists(#status, :pending), attempts = if_not_exists(attempts, :zero), nextAttemptAt = if_not_exists(nextAttemptAt, :release), ' +
+            'releaseAt = if_not_exists(releaseAt, :release), createdAt = if_not_exists(createdAt, :now), expiresAt = if_not_exists(expiresAt, :expires)',
+          ConditionExpression: 'attribute_not_exists(frozenAt)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...marshall({
+              ':team': target.team,
+              ':sub': target.subscriptionId,
+              ':key': key,
+              ':pending': 'pending',
+              ':zero': 0,
+              ':release': releaseAt.toISOString(),
+              ':now': now.toISOString(),
+              ':expires': this.expiry(now),
+            }),
+            ':ids': { SS: [eventId] },
+          },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return { created: !result.Attributes?.eventId, frozen: false };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { created: false, frozen: true };
+      throw error;
+    }
+  }
+
+  /** Moves a batched event to another digest (it came after its own was frozen). */
+  async setDigestKey(record: AttemptTarget, key: string): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall(this.keyOf(record.subscriptionId, record.eventId)),
+        UpdateExpression: 'SET digestKey = :key',
+        ExpressionAttributeValues: marshall({ ':key': key }),
+      }),
+    );
+  }
+
+  async getDigest(subscriptionId: string, key: string): Promise<DigestRecord | undefined> {
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(this.keyOf(subscriptionId, key)), ConsistentRead: true }));
+    return result.Item ? digestFromItem(unmarshall(result.Item)) : undefined;
+  }
+
+  /**
+   * Closes the digest to new events and answers what it holds, in one
+   * atomic update: every later attempt sends exactly these. A digest already
+   * frozen answers as it stands.
+   */
+  async freezeDigest(subscriptionId: string, key: string, now: Date): Promise<DigestRecord> {
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(this.keyOf(subscriptionId, key)),
+          UpdateExpression: 'SET frozenAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(frozenAt)',
+          ExpressionAttributeValues: marshall({ ':now': now.toISOString() }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return digestFromItem(unmarshall(result.Attributes ?? {}));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.getDigest(subscriptionId, key);
+      if (!existing) throw error;
+      return existing;
     }
   }
 
@@ -214,8 +333,8 @@ export class DeliveryStore {
    * Pending deliveries due by `now`. A Scan: used by the local runtime's retry
    * loop only; in AWS retries travel as delayed SQS messages instead.
    */
-  async due(now: Date, limit = 100): Promise<DeliveryRecord[]> {
-    const found: DeliveryRecord[] = [];
+  async due(now: Date, limit = 100): Promise<Array<DeliveryRecord | DigestRecord>> {
+    const found: Array<DeliveryRecord | DigestRecord> = [];
     let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
     do {
       const page = await this.client.send(
@@ -227,7 +346,7 @@ export class DeliveryStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      found.push(...(page.Items ?? []).map((item) => fromItem(unmarshall(item))));
+      found.push(...(page.Items ?? []).map((item) => unmarshall(item)).map((item) => (isDigestKey(String(item.eventId)) ? digestFromItem(item) : fromItem(item))));
       startKey = page.LastEvaluatedKey;
     } while (startKey && found.length < limit);
     return found.slice(0, limit);
@@ -246,6 +365,22 @@ function toItem(record: DeliveryRecord): Record<string, unknown> {
   return { ...record, event: JSON.stringify(record.event) };
 }
 
+function digestFromItem(item: Record<string, unknown>): DigestRecord {
+  return {
+    team: item.team as string,
+    subscriptionId: item.subscriptionId as string,
+    eventId: item.eventId as string,
+    status: item.status as DeliveryStatus,
+    attempts: Number(item.attempts),
+    nextAttemptAt: (item.nextAttemptAt as string | null) ?? null,
+    createdAt: item.createdAt as string,
+    releaseAt: item.releaseAt as string,
+    // A string set comes back as a Set; sorted, so every reading of one digest lists it alike.
+    eventIds: [...((item.eventIds as Set<string> | undefined) ?? [])].sort(),
+    frozenAt: (item.frozenAt as string | undefined) ?? null,
+  };
+}
+
 function fromItem(item: Record<string, unknown>): DeliveryRecord {
   return {
     team: item.team as string,
@@ -256,5 +391,6 @@ function fromItem(item: Record<string, unknown>): DeliveryRecord {
     attempts: Number(item.attempts),
     nextAttemptAt: (item.nextAttemptAt as string | null) ?? null,
     createdAt: item.createdAt as string,
+    ...(item.digestKey ? { digestKey: item.digestKey as string } : {}),
   };
 }

@@ -138,7 +138,7 @@ export class SubscriptionStore {
    * has; returns it as stored now, or undefined when there is none. A null
    * clears the field.
    */
-  async update(team: string, id: string, changes: Partial<Pick<Subscription, 'filter' | 'description' | 'pausedAt' | 'quietHours'>>): Promise<Subscription | undefined> {
+  async update(team: string, id: string, changes: Partial<Pick<Subscription, 'filter' | 'description' | 'pausedAt' | 'quietHours' | 'digest'>>): Promise<Subscription | undefined> {
     const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
     const sets = entries.filter(([key, value]) => value !== null || key === 'filter');
     const removes = entries.filter(([key, value]) => value === null && key !== 'filter');

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterSink, DeliveryRef, RetryScheduler } from '../../delivery/ports';
-import type { DeliveryRecord } from '../dynamo/delivery-store';
+import type { DeliveryRecord, DigestRecord } from '../dynamo/delivery-store';
 
 /** The longest delay SQS allows on one message. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -41,7 +41,7 @@ export class SqsDeadLetters implements DeadLetterSink {
     private readonly queueUrl: string,
   ) {}
 
-  async send(record: DeliveryRecord, reason: string): Promise<void> {
+  async send(record: DeliveryRecord | DigestRecord, reason: string): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
