@@ -1,19 +1,11 @@
-import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { lockDataDir } from './data-dir-lock';
+import { StartupError } from './startup-error';
 
-/**
- * Something on this machine stops the local runtime from starting. Its
- * message is one line that names the file, directory or port and says what
- * to do; `npm start` prints it and exits non-zero, with nothing left running.
- */
-export class StartupError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StartupError';
-  }
-}
+export { StartupError };
 
 /** Listens, or fails with a StartupError that names the port and its setting. */
 export function listenOn(server: Server, port: number, host: string, setting: string): Promise<void> {
@@ -57,36 +49,6 @@ export async function claimDataDir(dataDir: string): Promise<() => Promise<void>
     throw error;
   }
   return release;
-}
-
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const lockFile = join(dataDir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockFile, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      return () => rm(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
-      throw new StartupError(`The data directory ${dataDir} is in use by process ${holder} (another npm start?): stop it, or set WATCHPOST_DATA_DIR to another directory.`);
-    }
-    // Left by a process that is gone: take it over.
-    await rm(lockFile, { force: true });
-  }
-  throw new StartupError(`Could not lock the data directory ${dataDir} (${lockFile} keeps coming back): is another npm start starting right now?`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function checkFormat(dataDir: string): Promise<void> {
