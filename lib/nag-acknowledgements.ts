@@ -19,5 +19,6 @@ export function acknowledgeNagFindings(stack: WatchpostStack): void {
   ack(stack, 'IAM5[Action::kms:GenerateDataKey*]', 'Publishing to the topic encrypted with Watchpost’s own key; granted by Topic.grantPublish on that key only.');
   ack(stack.secrets.upstreamCredentials, 'SMG4', 'Third-party API credentials cannot be rotated by a Lambda of ours; operators rotate them at the provider.');
   ack(stack.secrets.adminToken, 'SMG4', 'The operator token is rotated by hand (put-secret-value), so operators are never locked out mid-script.');
+  ack(stack.secrets.cursorKey, 'SMG4', 'Rotating the cursor key only makes open pagination cursors start over; it is rotated by hand (put-secret-value) when wanted.');
   ack(stack.watchApi.api, 'APIG4', 'GET /healthz and GET /v1/openapi.json are public by design; every other route uses the team-token authorizer.');
 }

@@ -51,6 +51,21 @@ export function webhookSecretsFromAws(env: Env): SecretBox {
   return new KmsSecretBox(new KMSClient({}), requireSetting(env, 'WATCHPOST_SECRETS_KEY_ARN'));
 }
 
+/**
+ * The key that signs pagination cursors: a generated secret of its own (a
+ * plain string), read once per container and trusted for SECRET_MAX_AGE_MS
+ * like the others. A secret too short to be a key is refused, not used.
+ */
+export function cursorKeyFromAws(env: Env): () => Promise<string> {
+  const arn = requireSetting(env, 'WATCHPOST_CURSOR_KEY_SECRET_ARN');
+  return lazily(async () => {
+    const result = await (await secrets()).send(new GetSecretValueCommand({ SecretId: arn }));
+    const key = result.SecretString?.trim();
+    if (!key || key.length < 32) throw new Error('the cursor key secret holds no key of at least 32 characters');
+    return key;
+  }, SECRET_MAX_AGE_MS);
+}
+
 /** The operator token, from its own secret (a plain string). */
 export function adminTokenFromAws(env: Env): () => Promise<string | undefined> {
   return lazily(async () => {

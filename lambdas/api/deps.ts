@@ -1,5 +1,6 @@
 import type { Channel } from '../domain/subscription';
 import type { ConsoleAssets } from '../console/assets';
+import type { CursorSigner } from '../adapters/dynamo/cursor';
 import type { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import type { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import type { EmailSubscriptions } from '../adapters/sns/email-subscriptions';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   upstreamConfigured: (type: ResourceType) => Promise<boolean>;
   /** Where an operator sets them, for the problem that says so. */
   credentialsHint: string;
+  /** Signs the pagination cursors the API hands out and checks those it is given. */
+  cursors: CursorSigner;
   /** Seals webhook signing secrets before they are stored. */
   secrets: SecretBox;
   logger: Logger;

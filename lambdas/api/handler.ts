@@ -4,8 +4,9 @@ import { readConsoleAssets } from '../console/assets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { adminTokenFromAws, lazily, upstreamCredentialsFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
+import { adminTokenFromAws, cursorKeyFromAws, lazily, upstreamCredentialsFromAws, upstreamFetcherFromAws, webhookSecretsFromAws } from '../adapters/aws-wiring';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { CursorSigner } from '../adapters/dynamo/cursor';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { SnsEmailSubscriptions } from '../adapters/sns/email-subscriptions';
@@ -48,6 +49,7 @@ const deps: ApiDeps = {
   // Test sends and redeliveries are immediate; the API never schedules retries.
   delivery: awsDeliveryService(env, client, logger, { queues: false, secrets }),
   secrets,
+  cursors: new CursorSigner(cursorKeyFromAws(env)),
   emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
   testableChannels: [...POSTED_CHANNELS],
   fetcher,

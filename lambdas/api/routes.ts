@@ -233,8 +233,9 @@ export const ROUTES: Route[] = [
     responses: { 200: ok('A page of watches.', S.WatchPage) },
     handle: async ({ deps, team, query }) => {
       const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
-      const page = await deps.watches.listByTeam(team, limit, cursor);
-      return json(200, { items: page.items.map(watchView), nextCursor: page.nextCursor });
+      const scope = { team, list: 'watches' };
+      const page = await deps.watches.listByTeam(team, limit, await deps.cursors.verify(cursor, scope));
+      return json(200, { items: page.items.map(watchView), nextCursor: await deps.cursors.sign(page.nextCursor, scope) });
     },
   },
   {
@@ -291,7 +292,9 @@ export const ROUTES: Route[] = [
     handle: async ({ deps, team, params, query }) => {
       const watch = await ownWatch(deps, team, params.id);
       const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
-      return json(200, await deps.watches.listEvents(watch.watchId, limit, cursor));
+      const scope = { team, list: `watches/${watch.watchId}/events` };
+      const page = await deps.watches.listEvents(watch.watchId, limit, await deps.cursors.verify(cursor, scope));
+      return json(200, { items: page.items, nextCursor: await deps.cursors.sign(page.nextCursor, scope) });
     },
   },
   {
@@ -375,8 +378,9 @@ export const ROUTES: Route[] = [
     responses: { 200: ok('A page of subscriptions.', S.SubscriptionPage) },
     handle: async ({ deps, team, query }) => {
       const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
-      const page = await deps.subscriptions.list(team, limit, cursor);
-      return json(200, { items: page.items.map(subscriptionView), nextCursor: page.nextCursor });
+      const scope = { team, list: 'subscriptions' };
+      const page = await deps.subscriptions.list(team, limit, await deps.cursors.verify(cursor, scope));
+      return json(200, { items: page.items.map(subscriptionView), nextCursor: await deps.cursors.sign(page.nextCursor, scope) });
     },
   },
   {

@@ -5,6 +5,7 @@ import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSc
 import { DIGEST_MINUTES } from '../domain/digest';
 import { isKnownTimeZone, LOCAL_TIME, WEEKDAYS } from '../domain/quiet-hours';
 import { CHANNELS, FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
+import { MAX_CURSOR_LENGTH } from '../adapters/dynamo/cursor';
 
 /**
  * The watch API's request and response shapes. Handlers validate with these
@@ -46,7 +47,14 @@ export const UpdateWatchBody = z
 
 export const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size, 1 to 100.' }),
-  cursor: z.string().max(2000).optional().meta({ description: 'The `nextCursor` of the previous page.' }),
+  cursor: z
+    .string()
+    .max(MAX_CURSOR_LENGTH)
+    .optional()
+    .meta({
+      description:
+        'The `nextCursor` of the previous page, exactly as given. Cursors are signed for the team and the list that issued them: one that was altered, belongs to another team or list, or is longer than any the API issues is a 400 naming `cursor`. A key rotation invalidates open cursors; start again from the first page.',
+    }),
 });
 
 export const IdPath = z.object({ id: z.string().min(1).max(64) });

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { LocalSecretBox } from '../adapters/crypto/local-secret-box';
+import { readOrCreateKeyFile } from '../adapters/crypto/key-file';
+import { CursorSigner } from '../adapters/dynamo/cursor';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { safePostJson } from '../adapters/http/safe-post';
@@ -172,6 +174,8 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
   const deliveries = new DeliveryStore(dynamoClient, LOCAL_TABLE);
   const lanes = new SubscriptionLanes(logger);
   const secrets = await LocalSecretBox.fromKeyFile(join(dataDir, 'secret-key'));
+  // Signs pagination cursors; a new key only makes open cursors start over.
+  const cursorKey = await readOrCreateKeyFile(join(dataDir, 'cursor-key'), 'delete it (open pagination cursors start over)');
   const mail = new MailLogSender(join(dataDir, 'mail.log'), print);
   const delivery = new DeliveryService({
     subscriptions,
@@ -215,6 +219,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     upstreamConfigured: async (type) => upstreamConfigured(credentials, type),
     credentialsHint: 'in the environment of npm start, then restarts it',
     secrets,
+    cursors: new CursorSigner(async () => cursorKey),
     logger,
     adminToken: async () => adminToken,
     limits: { watchesPerTeam: env.WATCHPOST_MAX_WATCHES_PER_TEAM, subscriptionsPerTeam: env.WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM },

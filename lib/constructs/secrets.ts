@@ -7,13 +7,16 @@ import { Construct } from 'constructs';
 /**
  * Upstream credentials and the operator's admin token, in Secrets Manager:
  * never in environment values. The credentials secret is created with empty
- * keys for an operator to fill; the admin token is generated. Webhook signing
+ * keys for an operator to fill; the admin token and the key that signs
+ * pagination cursors are generated. Webhook signing
  * secrets are sealed in the table under a KMS key of their own (envelope
  * encryption), usable only by the functions that seal or sign.
  */
 export class WatchpostSecrets extends Construct {
   public readonly upstreamCredentials: Secret;
   public readonly adminToken: Secret;
+  /** Signs the API's pagination cursors; only the API reads it. */
+  public readonly cursorKey: Secret;
   public readonly webhookSecretsKey: Key;
 
   constructor(scope: Construct, id: string) {
@@ -30,6 +33,12 @@ export class WatchpostSecrets extends Construct {
     this.adminToken = new Secret(this, 'AdminToken', {
       description: 'Watchpost operator token for /v1/admin routes',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.cursorKey = new Secret(this, 'CursorKey', {
+      description: 'Watchpost: signs pagination cursors (rotating it only makes open cursors start over)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Nothing is lost without it, but there is no reason to drop a key with the stack either.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.webhookSecretsKey = new Key(this, 'WebhookSecretsKey', {
@@ -53,6 +62,11 @@ export class WatchpostSecrets extends Construct {
   bindUpstreamCredentials(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
     fn.addEnvironment('WATCHPOST_UPSTREAM_SECRET_ARN', this.upstreamCredentials.secretArn);
     this.upstreamCredentials.grantRead(fn);
+  }
+
+  bindCursorKey(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {
+    fn.addEnvironment('WATCHPOST_CURSOR_KEY_SECRET_ARN', this.cursorKey.secretArn);
+    this.cursorKey.grantRead(fn);
   }
 
   bindAdminToken(fn: IFunction & { addEnvironment(key: string, value: string): unknown }): void {

@@ -57,6 +57,7 @@ export class WatchApi extends Construct {
     props.store.bind(this.handler, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']);
     props.secrets.bindUpstreamCredentials(this.handler);
     props.secrets.bindAdminToken(this.handler);
+    props.secrets.bindCursorKey(this.handler);
     props.secrets.bindWebhookSecretsKey(this.handler, 'seal');
     this.handler.addEnvironment('WATCHPOST_TOPIC_ARN', props.topic.topicArn);
     // Email subscriptions are SNS subscriptions on the change topic, and only there. SNS

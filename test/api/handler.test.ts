@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../lambdas/api/auth';
 import { buildConsoleAssets, writeConsoleAssets } from '../../lambdas/console/assets';
@@ -12,6 +14,10 @@ import { stubLambdaEnv } from '../support/lambda-env';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as APIGatewayProxyEventV2;
 const ADMIN = 'admin-token-for-handler-tests-0123456789';
+const CURSOR_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CursorKey-AbCdEf';
+// Secrets Manager as the stack provisions it: the cursor key, a generated string.
+const secretsManager = mockClient(SecretsManagerClient);
+secretsManager.on(GetSecretValueCommand, { SecretId: CURSOR_KEY_ARN }).resolves({ SecretString: 'k3yFromSecretsManager'.repeat(3) });
 
 let dynamo: LocalDynamo;
 let simulator: UpstreamSimulator;
@@ -22,11 +28,13 @@ beforeAll(async () => {
   tableName = await dynamo.newTable();
   await new TeamStore(dynamo.client, tableName).createTeam({ id: 'ml-platform', name: 'ml-platform', createdAt: '2026-11-23T00:00:00Z' }, sha256Hex('wpt_handler_test_token'));
   simulator.putDataset('ds_h', { status: 'running' });
+  simulator.putDataset('ds_h2', { status: 'running' });
   stubLambdaEnv(dynamo.endpoint, {
     WATCHPOST_TABLE_NAME: tableName,
     WATCHPOST_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:changes',
     WATCHPOST_ADMIN_TOKEN: ADMIN,
     WATCHPOST_SECRETS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/0b9c1a52-0000-4000-8000-000000000001',
+    WATCHPOST_CURSOR_KEY_SECRET_ARN: CURSOR_KEY_ARN,
     ADAPTION_BASE_URL: simulator.url,
     ADAPTION_API_KEY: SIMULATOR_DEFAULTS.adaptionApiKey,
   });
@@ -45,6 +53,31 @@ describe('API Lambda handler', () => {
     expect(response.statusCode).toBe(201);
     expect(response.headers?.['content-type']).toBe('application/json');
     expect(JSON.parse(String(response.body))).toMatchObject({ resource: { datasetId: 'ds_h' }, current: { status: 'running' } });
+  });
+
+  it('pages with cursors signed under the key in Secrets Manager, and refuses one it did not sign', async () => {
+    const { handler } = await import('../../lambdas/api/handler');
+    const create = fixture('api-create-watch.json');
+    create.body = JSON.stringify({ resource: { type: 'dataset', datasetId: 'ds_h2' } });
+    create.isBase64Encoded = false;
+    await handler(fixture('api-create-watch.json'));
+    await handler(create);
+    const list = (query: Record<string, string>) => {
+      const event = fixture('api-create-watch.json');
+      Object.assign(event, { rawPath: '/v1/watches', body: undefined, isBase64Encoded: false, queryStringParameters: query });
+      event.requestContext.http.method = 'GET';
+      return handler(event);
+    };
+
+    const first = JSON.parse(String((await list({ limit: '1' })).body)) as { items: unknown[]; nextCursor: string };
+    const second = await list({ limit: '1', cursor: first.nextCursor });
+    const forged = await list({ limit: '1', cursor: `${first.nextCursor.split('.')[0]}.${'A'.repeat(43)}` });
+
+    expect(second.statusCode).toBe(200);
+    expect(JSON.parse(String(second.body)).items).toHaveLength(1);
+    expect(forged.statusCode).toBe(400);
+    expect(JSON.parse(String(forged.body)).errors[0].path).toBe('cursor');
+    expect(secretsManager.commandCalls(GetSecretValueCommand, { SecretId: CURSOR_KEY_ARN }).length).toBeGreaterThan(0);
   });
 
   it('refuses an admin route to a team identity even with a cached authorizer answer', async () => {

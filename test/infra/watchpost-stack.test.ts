@@ -184,6 +184,31 @@ describe('watch API', () => {
   });
 });
 
+describe('the cursor key', () => {
+  const cursorKeyArn = () => stack.resolve(stack.secrets.cursorKey.secretArn) as unknown;
+
+  it('is a generated secret of its own, kept when the stack goes', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { Description: Match.stringLikeRegexp('signs pagination cursors'), GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('is named to the API handler, which alone may read it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.anyValue(),
+      Environment: { Variables: Match.objectLike({ WATCHPOST_CURSOR_KEY_SECRET_ARN: cursorKeyArn() }) },
+    });
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement.some((s) => JSON.stringify(s.Resource) === JSON.stringify(cursorKeyArn())),
+    );
+    const handlerStatements = statementsOf(template, 'WatchApiHandlerFunction').filter((s) => JSON.stringify(s.Resource) === JSON.stringify(cursorKeyArn()));
+
+    expect(readers).toHaveLength(1);
+    expect(actionsOf(handlerStatements)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+  });
+});
+
 describe('SNS permissions, as SNS authorizes them', () => {
   // Subscribe, Unsubscribe, GetSubscriptionAttributes and SetSubscriptionAttributes are
   // authorized against the topic's ARN; a grant on `topic:*` (the subscriptions) is denied.

@@ -132,7 +132,7 @@ describe('the local runtime’s own state', () => {
     );
 
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
-    expect(Object.keys(modes)).toEqual(expect.arrayContaining(['admin-token', 'demo-team-token', 'events.jsonl', 'simulator-state.json', 'format']));
+    expect(Object.keys(modes)).toEqual(expect.arrayContaining(['admin-token', 'demo-team-token', 'events.jsonl', 'simulator-state.json', 'format', 'cursor-key', 'secret-key']));
     expect(Object.values(modes).every((mode) => mode === 0o600)).toBe(true);
   });
 });

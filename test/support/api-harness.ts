@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { POSTED_CHANNELS } from '../../lambdas/domain/subscription';
+import { CursorSigner } from '../../lambdas/adapters/dynamo/cursor';
 import { DeliveryStore } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
 import { safePostJson } from '../../lambdas/adapters/http/safe-post';
@@ -18,6 +20,7 @@ import { captureLogger } from './logger';
 import { testSecretBox } from './secret-box';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
+const CURSOR_KEY = randomBytes(32);
 
 export interface CallOptions {
   token?: string | undefined;
@@ -75,6 +78,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
       logger,
     ),
     secrets,
+    cursors: new CursorSigner(async () => CURSOR_KEY),
     upstreamConfigured: async () => true,
     credentialsHint: 'in the test harness',
     logger,
