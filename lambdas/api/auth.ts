@@ -22,8 +22,9 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 }
 
+/** The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 9110 §11.1). */
 export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header?.trim() ?? '');
+  const match = /^Bearer +([\x21-\x7e]{1,512})$/i.exec(header?.trim() ?? '');
   return match?.[1];
 }
 

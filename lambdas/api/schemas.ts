@@ -21,13 +21,14 @@ const NotifyOnSchema = z
 
 /** C0 and C1 controls, and the bidirectional overrides that make text display other than it reads. */
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const NO_CONTROL_CHARACTERS = 'must not contain control characters (line breaks, tabs, escapes, direction overrides)';
 
 const LabelSchema = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .refine((label) => !CONTROL_CHARACTERS.test(label), 'must not contain control characters (line breaks, tabs, escapes, direction overrides)')
+  .refine((label) => !CONTROL_CHARACTERS.test(label), NO_CONTROL_CHARACTERS)
   .meta({ description: 'A free-form name for the watch (at most 100 characters, no control characters).' });
 
 export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'What to watch: an Adaption Labs dataset or a DeepOpinion correction session.' });
@@ -82,8 +83,9 @@ const SubscriptionFilter = z
 const SubscriptionDescription = z
   .string()
   .max(200)
-  .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), 'must not contain control characters')
-  .meta({ description: 'The team’s own note on what this subscription is for (≤ 200 characters).' });
+  // The same rule as labels: both are shown in the console, mails and Slack messages.
+  .refine((text) => !CONTROL_CHARACTERS.test(text), NO_CONTROL_CHARACTERS)
+  .meta({ description: 'The team’s own note on what this subscription is for (≤ 200 characters, no control characters or direction overrides).' });
 
 const LocalTime = z.string().regex(LOCAL_TIME, 'must be a local time HH:MM, 00:00 to 23:59');
 
@@ -148,7 +150,7 @@ export const CreateSubscriptionBody = z
     }),
     z.strictObject({
       channel: z.literal('slack'),
-      url: z.string().max(2000).meta({ description: 'A Slack incoming-webhook URL: https://hooks.slack.com/services/…' }),
+      url: z.string().max(2000).meta({ description: 'A Slack incoming-webhook URL: https://hooks.slack.com/services/…, on port 443.' }),
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: QuietHoursSchema.optional(),
@@ -178,7 +180,7 @@ export const CreateSubscriptionBody = z
     }),
     z.strictObject({
       channel: z.literal('webhook'),
-      url: z.string().max(2000).meta({ description: 'Any public https URL; deliveries are signed (Standard Webhooks).' }),
+      url: z.string().max(2000).meta({ description: 'Any public https URL: private, loopback and link-local addresses and internal names (localhost, *.local, *.internal, …) are refused in any spelling (escapes, case, trailing dots), here and again at delivery. Deliveries are signed (Standard Webhooks).' }),
       filter: SubscriptionFilter.optional(),
       description: SubscriptionDescription.optional(),
       quietHours: QuietHoursSchema.optional(),

@@ -51,8 +51,31 @@ export function embeddedIPv4(parts: number[]): ipaddr.IPv4[] {
   return [];
 }
 
-/** Host names that only ever mean something inside a network. */
-const INTERNAL_HOST = /(^|\.)(localhost|local|internal|intranet|home\.arpa)$/i;
+/** Host names that only ever mean something inside a network (judged after normalizeHost). */
+const INTERNAL_HOST = /(^|\.)(localhost|local|internal|intranet|home\.arpa)$/;
+
+/**
+ * A host as the policy judges it, so that every spelling of one name is
+ * judged as that name: the brackets of an IPv6 literal removed, percent
+ * escapes decoded (`localhost%2e`), lower case, and trailing dots removed
+ * (`localhost.` is the fully qualified spelling of `localhost`). The URL
+ * parser already decodes escapes and lowers case in the hosts it parses;
+ * this does it again for any host that reaches the policy another way.
+ */
+export function normalizeHost(hostname: string): string {
+  let host = hostname.replace(/^\[|\]$/g, '');
+  try {
+    host = decodeURIComponent(host);
+  } catch {
+    // A stray `%` stays as it is; such a host names nothing and is refused as not public.
+  }
+  return host.toLowerCase().replace(/\.+$/, '');
+}
+
+/** Whether a host name, in any spelling, names something only inside a network (`localhost.`, `x.internal`). */
+export function isInternalHostName(hostname: string): boolean {
+  return INTERNAL_HOST.test(normalizeHost(hostname));
+}
 
 export interface UrlPolicy {
   /** Local development only: admit http:// receivers on loopback. */
@@ -130,8 +153,8 @@ export function refuseSubscriptionUrl(raw: string, channel: PostedChannel, polic
     return 'must be an absolute URL';
   }
   if (url.username || url.password) return 'must not carry credentials';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const loopback = isLoopbackAddress(host) || /^localhost$/i.test(host);
+  const host = normalizeHost(url.hostname);
+  const loopback = isLoopbackAddress(host) || host === 'localhost';
   if (policy.allowLoopback && loopback && (url.protocol === 'http:' || url.protocol === 'https:')) return undefined;
 
   if (url.protocol !== 'https:') return 'must use https';

@@ -36,6 +36,17 @@ describe('safePostJson with the local switch off', () => {
     expect(result.error).toContain('10.1.2.3');
   });
 
+  it.each([['localhost.'], ['LOCALHOST'], ['metadata.google.internal.'], ['vault.corp.internal'], ['nas.local.']])(
+    'refuses the internal name %s at delivery time, before resolving it, whatever it would resolve to',
+    async (host) => {
+      const asked: string[] = [];
+      const result = await safePostJson(`https://${host}/x`, '{}', {}, { ...strict, resolve: async (name) => (asked.push(name), [{ address: '93.184.216.34', family: 4 }]) });
+
+      expect(result).toMatchObject({ ok: false, refused: true, error: `refused: ${host.toLowerCase().replace(/\.+$/, '')} is an internal host name` });
+      expect(asked).toEqual([]);
+    },
+  );
+
   it('refuses a hostname that resolves to a public and a private address', async () => {
     const result = await safePostJson('https://rebind.attacker.example/x', '{}', {}, {
       ...strict,

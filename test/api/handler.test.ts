@@ -104,6 +104,12 @@ describe('team-token authorizer', () => {
     expect(await handler(request('Bearer wpt_handler_test_token'))).toEqual({ isAuthorized: true, context: { team: 'ml-platform', admin: false } });
   });
 
+  it.each([['bearer'], ['BEARER']])('reads the scheme case-insensitively: `%s <token>`', async (scheme) => {
+    const { handler } = await import('../../lambdas/authorizer/handler');
+
+    expect(await handler(request(`${scheme} wpt_handler_test_token`))).toEqual({ isAuthorized: true, context: { team: 'ml-platform', admin: false } });
+  });
+
   it('recognises the admin token', async () => {
     const { handler } = await import('../../lambdas/authorizer/handler');
 

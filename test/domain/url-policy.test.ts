@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import ipaddr from 'ipaddr.js';
-import { embeddedIPv4, isPublicAddress, refuseSubscriptionUrl } from '../../lambdas/domain/url-policy';
+import { embeddedIPv4, isInternalHostName, isPublicAddress, normalizeHost, refuseSubscriptionUrl } from '../../lambdas/domain/url-policy';
 
 describe('isPublicAddress', () => {
   it.each([
@@ -128,5 +128,89 @@ describe('refuseSubscriptionUrl at its edges', () => {
   it('judges an IPv6 literal receiver by the IPv4 address it carries', () => {
     expect(refuseSubscriptionUrl('https://[64:ff9b::a00:1]/hook', 'webhook', strict)).toBe('must not point at a private, loopback or link-local address');
     expect(refuseSubscriptionUrl('https://[64:ff9b::808:808]/hook', 'webhook', strict)).toBeUndefined();
+  });
+});
+
+describe('host names are normalized before they are judged', () => {
+  const strict = { allowLoopback: false };
+  const local = { allowLoopback: true };
+  const PRIVATE = 'must not point at a private, loopback or link-local address';
+
+  it.each([
+    ['https://localhost.:8443/h'],
+    ['https://localhost%2e:8443/h'],
+    ['https://localhost%2E%2E:8443/h'],
+    ['https://LOCALHOST./h'],
+    ['https://%6cocalhost/h'],
+    ['https://localhost\u3002/h'],
+    ['https://app.localhost./h'],
+    ['https://metadata.google.internal./computeMetadata/v1/'],
+    ['https://metadata.google.internal%2e/computeMetadata/v1/'],
+    ['https://Metadata.Google.INTERNAL../computeMetadata/v1/'],
+    ['https://printer.local./h'],
+    ['https://wiki.intranet./h'],
+    ['https://router.home.arpa./h'],
+  ])('refuses %s as internal', (url) => {
+    expect(refuseSubscriptionUrl(url, 'webhook', strict)).toBe(PRIVATE);
+  });
+
+  it('refuses a host that is only dots, or empty after them', () => {
+    expect(refuseSubscriptionUrl('https://./h', 'webhook', strict)).toBe('must name a public host');
+  });
+
+  it.each([['https://metadata./latest'], ['https://intranet-wiki./hook']])('refuses %s: a single label stays one with its dot', (url) => {
+    expect(refuseSubscriptionUrl(url, 'webhook', strict)).toBe('must name a public host');
+  });
+
+  it('admits a public name written with a trailing dot', () => {
+    expect(refuseSubscriptionUrl('https://receiver.example.com./hook', 'webhook', strict)).toBeUndefined();
+  });
+
+  it('admits localhost in any spelling under the local switch, and only then', () => {
+    expect(refuseSubscriptionUrl('http://localhost.:3000/hook', 'webhook', local)).toBeUndefined();
+    expect(refuseSubscriptionUrl('http://LocalHost%2e:3000/hook', 'webhook', local)).toBeUndefined();
+    expect(refuseSubscriptionUrl('http://localhost.:3000/hook', 'webhook', strict)).toBe('must use https');
+  });
+
+  it.each([
+    ['localhost.', 'localhost'],
+    ['LocalHost..', 'localhost'],
+    ['localhost%2E', 'localhost'],
+    ['Metadata.Google.Internal.', 'metadata.google.internal'],
+    ['[::1]', '::1'],
+    ['receiver.example.com', 'receiver.example.com'],
+    ['a%zz.example.com', 'a%zz.example.com'],
+    ['...', ''],
+  ])('normalizeHost(%s) is %s', (host, normalized) => {
+    expect(normalizeHost(host)).toBe(normalized);
+  });
+
+  it.each([
+    ['localhost', true],
+    ['localhost.', true],
+    ['LOCALHOST%2e', true],
+    ['a.b.internal.', true],
+    ['internal.example.com', false],
+    ['mylocalhost', false],
+    ['receiver.example.com', false],
+  ])('isInternalHostName(%s) is %s', (host, internal) => {
+    expect(isInternalHostName(host)).toBe(internal);
+  });
+});
+
+describe('Slack URLs', () => {
+  const strict = { allowLoopback: false };
+  const SLACK = 'must be a Slack incoming-webhook URL (https://hooks.slack.com/services/…)';
+
+  it.each([['https://hooks.slack.com:8443/services/T000/B000/XXXX'], ['https://hooks.slack.com:80/services/T000/B000/XXXX'], ['https://hooks.slack.com:444/services/T000/B000/XXXX']])(
+    'refuse any port but 443: %s',
+    (url) => {
+      expect(refuseSubscriptionUrl(url, 'slack', strict)).toBe(SLACK);
+    },
+  );
+
+  it('admit 443 given or implied, and the host in any spelling', () => {
+    expect(refuseSubscriptionUrl('https://hooks.slack.com:443/services/T000/B000/XXXX', 'slack', strict)).toBeUndefined();
+    expect(refuseSubscriptionUrl('https://HOOKS.slack.com./services/T000/B000/XXXX', 'slack', strict)).toBeUndefined();
   });
 });

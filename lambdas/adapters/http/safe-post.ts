@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { isAllowedDestination } from '../../domain/url-policy';
+import { isAllowedDestination, isInternalHostName, normalizeHost } from '../../domain/url-policy';
 import { parseRetryAfter } from './retrying-fetch';
 
 /**
@@ -69,6 +69,13 @@ export function safePostJson(rawUrl: string, body: string, headers: Record<strin
   }
   if (literal && !allowed(host)) {
     return Promise.resolve({ ok: false, latencyMs: 0, refused: true, error: `refused: ${host} is not a public address` });
+  }
+  // Judged by name too, in any spelling, before a resolver is asked: a name
+  // like `metadata.google.internal.` must not depend on what DNS says it is.
+  // Under the local switch, `localhost` is the loopback it names.
+  const name = normalizeHost(host);
+  if (!literal && isInternalHostName(name) && !(options.allowLoopback && name === 'localhost')) {
+    return Promise.resolve({ ok: false, latencyMs: 0, refused: true, error: `refused: ${name} is an internal host name` });
   }
 
   const resolve = options.resolve ?? ((name: string) => dnsLookup(name, { all: true, verbatim: true }));
