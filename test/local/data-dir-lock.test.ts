@@ -62,7 +62,8 @@ describe.skipIf(process.platform !== 'linux')('the data-directory lock after kil
       first.child.kill('SIGKILL');
       await first.exited;
     }
-  });
+    // Two runtimes start one after the other: slow on a loaded machine.
+  }, 120_000);
 });
 
 describe.skipIf(process.platform !== 'linux')('claimDataDir', () => {
