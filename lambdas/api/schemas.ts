@@ -344,6 +344,14 @@ export const EventTypeCatalog = z
         description: z.string(),
         schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (draft 2020-12) of the whole CloudEvent.' }),
         example: z.record(z.string(), z.unknown()).meta({ description: 'An example event, built by the code that builds real ones.' }),
+        renderings: z
+          .object({
+            slack: z.unknown().meta({ description: 'The Slack Block Kit message for the example.' }),
+            teams: z.unknown().meta({ description: 'The Teams message: an Adaptive Card 1.5 attachment.' }),
+            discord: z.unknown().meta({ description: 'The Discord execute-webhook body: one embed.' }),
+          })
+          .nullable()
+          .meta({ description: 'What each chat channel posts for the example, rendered by the delivery code; null for notices (email only).' }),
       }),
     ),
   })

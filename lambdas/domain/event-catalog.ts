@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chatMessage } from './chat-message';
 import { EVENT_SCHEMAS, NOTICE_SCHEMAS } from './event-schema';
 import { buildWatchEvent, EVENT_TYPES, type EventType, type WatchEvent } from './events';
 import type { Snapshot } from './snapshot';
@@ -17,6 +18,19 @@ export interface EventTypeEntry {
   description: string;
   schema: Record<string, unknown>;
   example: WatchEvent | SubscriptionDisabledNotice;
+  /**
+   * What each chat channel posts for the example, rendered by the code that
+   * renders real deliveries (a link template set to `https://app.example.com/…`).
+   * Notices go to email only, so they have none.
+   */
+  renderings: { slack: unknown; teams: unknown; discord: unknown } | null;
+}
+
+/** The link templates the catalog's renderings show, so their links are visible. */
+const EXAMPLE_LINKS = { dataset: 'https://app.example.com/datasets/{datasetId}', correction_session: 'https://app.example.com/projects/{projectId}/corrections/{correctionId}' };
+
+function renderings(event: WatchEvent): NonNullable<EventTypeEntry['renderings']> {
+  return { slack: chatMessage('slack', event, EXAMPLE_LINKS), teams: chatMessage('teams', event, EXAMPLE_LINKS), discord: chatMessage('discord', event, EXAMPLE_LINKS) };
 }
 
 const EXAMPLE_TIME = new Date('2026-11-24T09:30:00Z');
@@ -85,6 +99,7 @@ function buildCatalog(): EventTypeEntry[] {
     description: schema.description ?? '',
     schema: jsonSchema(schema),
     example: example(type),
+    renderings: renderings(example(type)),
   }));
   const disabled = NOTICE_SCHEMAS[NOTICE_TYPES.subscriptionDisabled];
   const notice: EventTypeEntry = {
@@ -96,6 +111,7 @@ function buildCatalog(): EventTypeEntry[] {
       { id: 'sub_9b1e4c7d2a', team: WATCH.team, channel: 'webhook', url: 'https://hooks.example.com/watchpost', description: 'release pipeline' },
       { reason: 'failing', failingSince: '2026-11-19T09:30:00.000Z', disabledAt: EXAMPLE_TIME, lastError: 'receiver answered 503' },
     ),
+    renderings: null,
   };
   return [...events, notice];
 }

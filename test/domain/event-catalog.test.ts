@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { WatchEvent } from '../../lambdas/domain/events';
+import { discordMessage } from '../../lambdas/domain/discord-message';
+import { slackMessage } from '../../lambdas/domain/slack-message';
+import { teamsMessage } from '../../lambdas/domain/teams-card';
 import { EVENT_SCHEMAS, NOTICE_SCHEMAS } from '../../lambdas/domain/event-schema';
 
 /**
@@ -91,5 +95,24 @@ describe('the event catalog’s examples', () => {
     expect(new Set(EVENT_CATALOG.map((entry) => entry.example.id)).size).toBe(EVENT_CATALOG.length);
     // And each is what deliveries of its type are checked against.
     for (const entry of EVENT_CATALOG) expect(schemas[entry.type]?.safeParse(entry.example).success, entry.type).toBe(true);
+  });
+});
+
+describe('the catalog’s rendering examples', () => {
+  it('shows what Slack, Teams and Discord get for every event type, rendered by the delivery code', async () => {
+    const { EVENT_CATALOG } = await import('../../lambdas/domain/event-catalog');
+    const links = { dataset: 'https://app.example.com/datasets/{datasetId}', correction_session: 'https://app.example.com/projects/{projectId}/corrections/{correctionId}' };
+    for (const entry of EVENT_CATALOG.filter((candidate) => candidate.type !== 'io.watchpost.subscription.disabled')) {
+      const event = entry.example as WatchEvent;
+      expect(entry.renderings).toEqual({ slack: slackMessage(event, links), teams: teamsMessage(event, links), discord: discordMessage(event, links) });
+    }
+    const changed = EVENT_CATALOG.find((entry) => entry.type === 'io.watchpost.resource.changed');
+    expect((changed?.renderings?.teams as { attachments: Array<{ content: { version: string } }> }).attachments[0]?.content.version).toBe('1.5');
+    expect((changed?.renderings?.discord as { embeds: Array<{ url: string }> }).embeds[0]?.url).toBe('https://app.example.com/datasets/ds_42');
+  });
+
+  it('has none for notices, which go to email only', async () => {
+    const { EVENT_CATALOG } = await import('../../lambdas/domain/event-catalog');
+    expect(EVENT_CATALOG.find((entry) => entry.type === 'io.watchpost.subscription.disabled')?.renderings).toBeNull();
   });
 });
