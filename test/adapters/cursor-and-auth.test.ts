@@ -34,6 +34,8 @@ describe('pagination cursors', () => {
 
     expect(decodeCursor(at(256), expected)).toEqual(marshall({ pk: 'TEAM#a', sk: `SUB#${'x'.repeat(252)}` }));
     expect(() => decodeCursor(at(257), expected)).toThrow(InvalidCursorError);
+    // Bytes, not characters: 131 characters, 258 bytes.
+    expect(() => decodeCursor(cursorOf({ pk: 'TEAM#a', sk: `SUB#${'é'.repeat(127)}` }), expected)).toThrow(InvalidCursorError);
   });
 
   it('refuse a cursor over the length bound before decoding it', () => {
