@@ -56,3 +56,17 @@ describe('the OpenAPI document', () => {
     expect(changed).toContain('ResourceChangedEvent');
   });
 });
+
+describe('the OpenAPI document, channels and their options', () => {
+  it('names every channel, quiet hours and digests, and says email takes neither', () => {
+    const schemas = openApiDocument().components?.schemas ?? {};
+    const create = JSON.stringify(schemas.CreateSubscription);
+
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['QuietHours', 'Digest']));
+    for (const channel of ['email', 'slack', 'teams', 'discord', 'webhook']) expect(create).toContain(`"const":"${channel}"`);
+    expect(create).toContain('Not for email: SNS delivers each email as the event is published');
+    expect(JSON.stringify(schemas.Digest)).toContain('application/cloudevents-batch+json');
+    expect(JSON.stringify(schemas.QuietHours)).toContain('IANA');
+    expect(JSON.stringify(schemas.Subscription)).toContain('"teams"');
+  });
+});
