@@ -315,6 +315,8 @@ export class DeliveryService {
 
   /** Sends a past event again, with its original id; undefined when the subscription never had it. */
   async redeliver(subscription: Subscription, eventId: string): Promise<AttemptOutcome | undefined> {
+    // A digest is not an event: its events are redelivered one by one, by their own ids.
+    if (isDigestKey(eventId)) return undefined;
     const record = await this.deps.deliveries.get(subscription.id, eventId);
     if (!record) return undefined;
     const outcome = await this.send(subscription, record.event);

@@ -72,6 +72,10 @@ describe('webhook digests', () => {
     expect(request?.headers['content-type']).toBe('application/cloudevents-batch+json');
     expect(request?.headers['webhook-id']).toBe(digestId(subscription.id, [event.id]));
     expect(verify(subscription.plainSecret!, request)).toEqual([event]);
+    // Redelivery is per event, with its own id; a digest's key is no event.
+    expect(await h.service.redeliver(subscription, `digest_${end.toISOString()}`)).toBeUndefined();
+    expect(await h.service.redeliver(subscription, event.id)).toMatchObject({ ok: true });
+    expect(receiver.received.at(-1)?.headers['webhook-id']).toBe(event.id);
   });
 
   it('sends many events of a period as one batch, grouped by watch, each watch’s newest last (many)', async () => {
