@@ -100,6 +100,10 @@ export const EnvSchema = z.object({
   WATCHPOST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   WATCHPOST_ADMIN_TOKEN: optionalText,
   WATCHPOST_ALLOW_PRIVATE_WEBHOOKS: flag,
+  /** `npm run test:aws` only: its loopback webhook receivers (see adapters/http/test-receivers.ts); ignored in Lambda. */
+  WATCHPOST_TEST_LOOPBACK_RECEIVERS: optionalText,
+  /** Set by Lambda in every execution environment (reserved); tells the test seam it is deployed. */
+  AWS_LAMBDA_RUNTIME_API: optionalText,
 });
 export type Env = z.infer<typeof EnvSchema>;
 

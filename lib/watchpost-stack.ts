@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { TEST_RECEIVERS_VARIABLE } from '../lambdas/adapters/http/test-receivers';
 import type { Construct } from 'constructs';
 import { resolveConfig, type WatchpostConfig } from './config';
 import { ChangeTopic } from './constructs/change-topic';
@@ -76,5 +78,22 @@ export class WatchpostStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.delivery.deadLetterQueue.queueUrl });
 
     acknowledgeNagFindings(this);
+    this.node.addValidation({ validate: () => testSeamsSet(this) });
   }
+}
+
+/**
+ * The SSRF guard's test seam (lambdas/adapters/http/test-receivers.ts) is
+ * for test:aws on a workstation: a function of this stack that sets its
+ * variable fails synthesis, whoever added it.
+ */
+function testSeamsSet(stack: Stack): string[] {
+  return stack.node
+    .findAll()
+    .filter((construct): construct is CfnFunction => construct instanceof CfnFunction)
+    .filter((fn) => {
+      const environment = stack.resolve(fn.environment) as { variables?: Record<string, unknown> } | undefined;
+      return !Token.isUnresolved(environment) && environment?.variables !== undefined && TEST_RECEIVERS_VARIABLE in environment.variables;
+    })
+    .map((fn) => `${fn.node.path}: sets ${TEST_RECEIVERS_VARIABLE}, the SSRF guard's test seam; a deployed function must never carry it`);
 }

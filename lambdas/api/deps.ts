@@ -38,6 +38,8 @@ export interface ApiDeps {
   quota: TeamQuota;
   /** Local development only: admit http:// receivers on loopback. */
   allowPrivateWebhooks: boolean;
+  /** `npm run test:aws` only: its own loopback receivers, admitted outside Lambda (adapters/http/test-receivers.ts). */
+  testReceivers?: ((url: string) => boolean) | undefined;
   /** The built console served under /console; absent or undefined: not served here. */
   consoleAssets?: (() => Promise<ConsoleAssets | undefined>) | undefined;
   /** Local runtime only: how to admit a loopback receiver, said when one is refused. */

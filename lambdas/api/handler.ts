@@ -11,6 +11,7 @@ import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { SnsEmailSubscriptions } from '../adapters/sns/email-subscriptions';
 import { awsDeliveryService } from '../delivery/aws-delivery';
+import { testReceivers } from '../adapters/http/test-receivers';
 import { TeamStore } from '../adapters/dynamo/team-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
@@ -62,6 +63,7 @@ const deps: ApiDeps = {
   quota: TeamQuota.forTable(client, tableName),
   // The loopback switch is for laptops only; in AWS it never applies.
   allowPrivateWebhooks: false,
+  testReceivers: testReceivers(env),
   // Built into the bundle by the stack (see lib/constructs/watch-api.ts), read once per container.
   consoleAssets: lazily(() => readConsoleAssets(join(process.env.LAMBDA_TASK_ROOT ?? '.', 'console'))),
   now: () => new Date(),

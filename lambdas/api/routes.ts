@@ -312,7 +312,7 @@ export const ROUTES: Route[] = [
     handle: async ({ deps, team, body }) => {
       const input = body as z.infer<typeof S.CreateSubscriptionBody>;
       if (input.channel !== 'email') {
-        const refusal = refuseSubscriptionUrl(input.url, input.channel, { allowLoopback: deps.allowPrivateWebhooks });
+        const refusal = refuseSubscriptionUrl(input.url, input.channel, { allowLoopback: deps.allowPrivateWebhooks || (deps.testReceivers?.(input.url) ?? false) });
         if (refusal) {
           // A laptop's own receiver is refused for a reason its user can change: say how.
           const local = deps.privateWebhooksHint && /^https?:\/\/(localhost|127\.|\[::1\])/i.test(input.url);

@@ -4,6 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DeliveryStore } from '../adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../adapters/dynamo/subscription-store';
 import { safePostJson } from '../adapters/http/safe-post';
+import { testReceivers } from '../adapters/http/test-receivers';
 import { SnsTeamNotices } from '../adapters/sns/sns-team-notices';
 import { SqsDeadLetters, SqsRetryScheduler } from '../adapters/sqs/sqs-delivery-queues';
 import { linkTemplates, requireSetting, type Env } from '../config';
@@ -17,11 +18,12 @@ export function awsDeliveryService(env: Env, dynamo: DynamoDBClient, logger: Log
   const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
   const sqs = new SQSClient({});
   const now = () => new Date();
+  // Loopback is never a destination in AWS; outside Lambda, test:aws's own receivers are (and nothing else).
+  const testReceiver = testReceivers(env);
   return new DeliveryService({
     subscriptions: new SubscriptionStore(dynamo, tableName),
     deliveries: new DeliveryStore(dynamo, tableName),
-    // Loopback is never a destination in AWS, whatever the environment says.
-    post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: false }),
+    post: (url, body, headers) => safePostJson(url, body, headers, { timeoutMs: env.WATCHPOST_DELIVERY_TIMEOUT_MS, allowLoopback: testReceiver(url) }),
     retries: options.queues ? new SqsRetryScheduler(sqs, requireSetting(env, 'WATCHPOST_DELIVERY_QUEUE_URL'), now) : noQueue,
     deadLetters: options.queues ? new SqsDeadLetters(sqs, requireSetting(env, 'WATCHPOST_DEAD_LETTER_QUEUE_URL')) : noQueue,
     secrets: options.secrets ?? webhookSecretsFromAws(env),
