@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The console's browser tests need Chromium: npm run test:browser.
-    exclude: ['test/browser/**', 'node_modules/**'],
+    // The console's browser tests need Chromium (npm run test:browser); test/aws needs moto (npm run test:aws).
+    exclude: ['test/browser/**', 'test/aws/**', 'node_modules/**'],
     // Integration tests start real local servers (DynamoDB protocol server, HTTP
     // upstream simulator); give them headroom on a 2-core CI machine.
     testTimeout: 20_000,

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+/** A CloudFormation resource as `cdk synth` writes it. */
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+  DependsOn?: string | string[];
+}
+
+export interface Template {
+  Resources: Record<string, CfnResource>;
+}
+
+/** One synthesized cloud assembly: the template, and where each function's bundle is. */
+export interface Assembly {
+  dir: string;
+  template: Template;
+  /** Logical ids of resources of `type`, in template order. */
+  idsOf(type: string): string[];
+  resource(logicalId: string): CfnResource;
+  /** The directory holding a function's bundle (its `Code` asset). */
+  assetDir(functionId: string): string;
+  /** The function whose CDK path contains `part`, e.g. `Delivery/Deliverer`. */
+  functionId(part: string): string;
+}
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+
+/**
+ * `cdk synth` with the given context, into a fresh directory outside the
+ * project: as in Lambda's /var/task, no package.json above a bundle says how
+ * to load it (the project's says "module"), and the runtime's AWS SDK comes
+ * from NODE_PATH (see lambda-host.ts).
+ */
+export async function synthesize(name: string, context: Record<string, string>): Promise<string> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'watchpost-aws-')), name);
+  const args = ['cdk', 'synth', '--quiet', '--no-notices', '-o', dir, ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
+  await promisify(execFile)('npx', args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  return dir;
+}
+
+/** Removes what synthesize made. */
+export function removeAssembly(dir: string): void {
+  rmSync(dirname(dir), { recursive: true, force: true });
+}
+
+export function readAssembly(dir: string, stack = 'Watchpost'): Assembly {
+  const template = JSON.parse(readFileSync(join(dir, `${stack}.template.json`), 'utf8')) as Template;
+  const resource = (logicalId: string): CfnResource => {
+    const found = template.Resources[logicalId];
+    if (!found) throw new Error(`the template has no resource ${logicalId}`);
+    return found;
+  };
+  return {
+    dir,
+    template,
+    idsOf: (type) => Object.entries(template.Resources).filter(([, r]) => r.Type === type).map(([id]) => id),
+    resource,
+    assetDir(functionId) {
+      const path = resource(functionId).Metadata?.['aws:asset:path'];
+      if (typeof path !== 'string') throw new Error(`${functionId} has no bundled asset`);
+      return join(dir, path);
+    },
+    functionId(part) {
+      const ids = Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Metadata?.['aws:cdk:path'] ?? '').includes(`/${part}/`))
+        .map(([id]) => id);
+      if (ids.length !== 1) throw new Error(`expected one function under ${part}, found ${ids.length}`);
+      return ids[0] as string;
+    },
+  };
+}
