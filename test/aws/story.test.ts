@@ -192,7 +192,7 @@ describe('the story', () => {
   it('AWS mode refuses loopback, private and link-local receivers at registration', async () => {
     for (const url of ['http://127.0.0.1:9/hook', 'https://127.0.0.1/hook', 'https://localhost/hook', 'https://10.0.0.5/hook', 'https://192.168.1.20/hook', 'https://169.254.169.254/latest/meta-data/', 'https://[::1]/hook']) {
       const refused = await d.api.request('POST', '/v1/subscriptions', { headers: auth(), body: { channel: 'webhook', url } });
-      expect(refused.status, url).toBe(400);
+      expect(refused.status, url).toBe(422);
       expect(refused.json.errors[0].path, url).toBe('url');
     }
   });

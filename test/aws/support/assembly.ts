@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,11 +34,17 @@ export const ROOT = resolve(import.meta.dirname, '../../..');
 /**
  * `cdk synth` with the given context, into a fresh directory outside the
  * project: as in Lambda's /var/task, no package.json above a bundle says how
- * to load it (the project's says "module"), and the runtime's AWS SDK comes
- * from NODE_PATH (see lambda-host.ts).
+ * to load it (the project's says "module"), and the runtime's AWS SDK is
+ * found from a CommonJS bundle through NODE_PATH (see lambda-host.ts), from
+ * an ES module through the node_modules made here.
  */
 export async function synthesize(name: string, context: Record<string, string>): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'watchpost-aws-')), name);
+  const root = mkdtempSync(join(tmpdir(), 'watchpost-aws-'));
+  // What the Node.js runtime provides besides the bundle, and nothing else: the AWS SDK v3, found by
+  // an ES module's imports the way Node resolves them (a node_modules above the bundle).
+  mkdirSync(join(root, 'node_modules'));
+  symlinkSync(join(ROOT, 'node_modules', '@aws-sdk'), join(root, 'node_modules', '@aws-sdk'), 'dir');
+  const dir = join(root, name);
   const args = ['cdk', 'synth', '--quiet', '--no-notices', '-o', dir, ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
   await promisify(execFile)('npx', args, { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   return dir;
