@@ -49,8 +49,9 @@ export function bundleOptions(entryFile: string, outdir: string): BuildOptions {
     minify: true,
     sourcemap: true,
     banner: { js: "import { createRequire as __watchpostCreateRequire } from 'node:module'; const require = __watchpostCreateRequire(import.meta.url);" },
-    // The Node.js 24 runtime ships AWS SDK v3; everything else is bundled.
-    external: ['@aws-sdk/*'],
+    // Nothing external, the AWS SDK included: the deployed clients are the lockfile's, the
+    // versions the tests ran, not whichever copy the runtime ships (see the README's cold-start table).
+    external: [],
     logLevel: 'silent',
   };
 }
