@@ -33,6 +33,8 @@ export const EnvSchema = z.object({
   ADAPTION_API_KEY: optionalText,
   WATCHPOST_UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
   WATCHPOST_UPSTREAM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** The API's budget for a route's upstream calls, retries included (the API function's timeout is 29 s). */
+  WATCHPOST_API_UPSTREAM_DEADLINE_MS: positiveInt(15_000),
   /** Upstream bodies larger than this are not read (a `too_large` poll failure). */
   WATCHPOST_UPSTREAM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   // Poller

@@ -62,6 +62,14 @@ export interface WatchpostConfig {
    */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
+  /**
+   * Seconds a registration (POST /v1/watches) may spend on the upstream,
+   * retries included, before it answers 503 + Retry-After and gives its quota
+   * unit back. At most 20: the API function's timeout is 29 s, and what is
+   * left is for the table writes around the fetch.
+   * @default 15
+   */
+  readonly apiUpstreamDeadlineSeconds: number;
 }
 
 export const DEFAULT_CONFIG: WatchpostConfig = {
@@ -76,6 +84,7 @@ export const DEFAULT_CONFIG: WatchpostConfig = {
   maxSubscriptionsPerTeam: 50,
   apiRateLimit: 50,
   apiBurstLimit: 100,
+  apiUpstreamDeadlineSeconds: 15,
 };
 
 const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
@@ -92,9 +101,10 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   maxSubscriptionsPerTeam: 'watchpost:maxSubscriptionsPerTeam',
   apiRateLimit: 'watchpost:apiRateLimit',
   apiBurstLimit: 'watchpost:apiBurstLimit',
+  apiUpstreamDeadlineSeconds: 'watchpost:apiUpstreamDeadlineSeconds',
 };
 
-const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'pollSegments', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit'];
+const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'pollSegments', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit', 'apiUpstreamDeadlineSeconds'];
 
 /** Reads the config from construct context; values given on the command line arrive as strings. */
 export function configFromContext(tryGetContext: (key: string) => unknown): Partial<Record<keyof WatchpostConfig, unknown>> {
@@ -132,6 +142,7 @@ export function resolveConfig(input: Partial<Record<keyof WatchpostConfig, unkno
   integer('maxSubscriptionsPerTeam', 1, 1000);
   integer('apiRateLimit', 1, 10_000);
   integer('apiBurstLimit', 1, 5_000);
+  integer('apiUpstreamDeadlineSeconds', 1, 20);
   for (const field of ['deepOpinionBaseUrl', 'adaptionBaseUrl'] as const) {
     const value = config[field];
     if (typeof value !== 'string' || !/^https:\/\/[^\s/]+/.test(value)) problems.push(`${CONTEXT_KEYS[field]}: must be an https URL (got ${JSON.stringify(value)})`);

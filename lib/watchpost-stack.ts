@@ -57,6 +57,7 @@ export class WatchpostStack extends Stack {
       maxSubscriptionsPerTeam: config.maxSubscriptionsPerTeam,
       rateLimit: config.apiRateLimit,
       burstLimit: config.apiBurstLimit,
+      upstreamDeadlineSeconds: config.apiUpstreamDeadlineSeconds,
     });
     this.delivery = new Delivery(this, 'Delivery', { store: this.store, topic: this.changes.topic, secrets: this.secrets });
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -22,6 +22,12 @@ export interface ApiDeps {
   /** Channels `POST /v1/subscriptions/{id}/test` can send to from here. */
   testableChannels: Channel[];
   fetcher: ResourceFetcher;
+  /**
+   * How long a route may spend on an upstream (credentials, fetch, retries)
+   * before it answers 503 + Retry-After: well inside the function's timeout,
+   * so the answer and the quota's release always happen.
+   */
+  upstreamDeadlineMs: number;
   /** Whether an upstream has credentials at all (a missing one is not a passing outage). */
   upstreamConfigured: (type: ResourceType) => Promise<boolean>;
   /** Where an operator sets them, for the problem that says so. */

@@ -28,9 +28,9 @@ const client = new DynamoDBClient({});
 const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
 const upstream = upstreamFetcherFromAws(env, logger);
 const fetcher: ResourceFetcher = {
-  fetchState: async (resource: ResourceRef): Promise<FetchOutcome> => {
+  fetchState: async (resource: ResourceRef, options?: { signal?: AbortSignal | undefined }): Promise<FetchOutcome> => {
     try {
-      return await (await upstream()).fetchState(resource);
+      return await (await upstream()).fetchState(resource, options);
     } catch (error) {
       // The credentials secret could not be read: the upstream is out of reach for now (503), not a bug (500).
       logger.error('could not load upstream credentials', { error: error instanceof Error ? error.message : String(error) });
@@ -54,6 +54,7 @@ const deps: ApiDeps = {
   emails: new SnsEmailSubscriptions(new SNSClient({}), requireSetting(env, 'WATCHPOST_TOPIC_ARN')),
   testableChannels: [...POSTED_CHANNELS],
   fetcher,
+  upstreamDeadlineMs: env.WATCHPOST_API_UPSTREAM_DEADLINE_MS,
   // An unreadable secret is an outage (503 from the fetch), not a missing upstream.
   upstreamConfigured: async (type) => upstreamConfigured(await credentials().catch(() => ({ adaptionApiKey: 'unknown', deepOpinion: { token: 'unknown' } })), type),
   credentialsHint: 'in the upstream credentials secret (the stack output UpstreamCredentialsSecret)',

@@ -6,6 +6,7 @@ import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
 import { newId, newTeamToken, newWebhookSecret, sha256Hex } from './auth';
+import { Deadline, DEADLINE_PASSED } from './deadline';
 import type { ApiDeps } from './deps';
 import { json, noContent, problems, type ApiResponse } from './http';
 import * as S from './schemas';
@@ -184,13 +185,21 @@ export const ROUTES: Route[] = [
       409: ok('The team has reached its watch limit.'),
       422: ok('The resource does not exist upstream.'),
       501: ok('This installation has no credentials for that resource type’s upstream (not retryable).'),
-      503: ok('The upstream could not be reached; retry after `Retry-After` seconds.'),
+      503: ok('The upstream could not be reached, or did not answer within the registration deadline; retry after `Retry-After` seconds.'),
     },
     handle: async ({ deps, team, body }) => {
       const input = body as z.infer<typeof S.CreateWatchBody>;
       const existing = await deps.watches.findByResource(team, input.resource);
       if (existing) return json(200, watchView(existing));
-      if (!(await deps.upstreamConfigured(input.resource.type))) {
+      // Every upstream step (credentials, the fetch and its retries) shares one budget inside the function's timeout.
+      const upstream = new Deadline(deps.upstreamDeadlineMs);
+      const outOfTime = () => {
+        deps.logger.warn('watch registration ran out of its upstream deadline', { team, type: input.resource.type, deadlineMs: upstream.ms });
+        return problems.upstreamUnavailable(`The upstream did not answer within ${upstream.ms / 1000} s; try again shortly.`);
+      };
+      const configured = await upstream.race(deps.upstreamConfigured(input.resource.type));
+      if (configured === DEADLINE_PASSED) throw outOfTime();
+      if (!configured) {
         const { name: provider, settings } = PROVIDERS[providerOf(input.resource.type)];
         throw problems.upstreamNotConfigured(`This Watchpost has no ${provider} credentials, so it cannot watch a ${input.resource.type}: an operator sets ${settings} ${deps.credentialsHint}.`);
       }
@@ -203,7 +212,8 @@ export const ROUTES: Route[] = [
       }
       let created = false;
       try {
-        const fetched = await deps.fetcher.fetchState(input.resource);
+        const fetched = await upstream.race(deps.fetcher.fetchState(input.resource, { signal: upstream.signal }));
+        if (fetched === DEADLINE_PASSED) throw outOfTime();
         if (fetched.outcome === 'gone') throw problems.unprocessable('resource', 'The resource was not found upstream.');
         if (fetched.outcome === 'failed') {
           deps.logger.warn('watch registration could not reach the upstream', { team, kind: fetched.error.kind, error: fetched.error.message });

@@ -216,6 +216,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     emails: localEmailSubscriptions,
     testableChannels: [...CHANNELS],
     fetcher,
+    upstreamDeadlineMs: env.WATCHPOST_API_UPSTREAM_DEADLINE_MS,
     upstreamConfigured: async (type) => upstreamConfigured(credentials, type),
     credentialsHint: 'in the environment of npm start, then restarts it',
     secrets,

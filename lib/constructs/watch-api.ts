@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnRoute, HttpApi, HttpMethod, HttpStage, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
@@ -21,6 +21,8 @@ export interface WatchApiProps {
   readonly maxSubscriptionsPerTeam: number;
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** A registration's budget for the upstream, retries included (inside the handler's 29 s). */
+  readonly upstreamDeadlineSeconds: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export class WatchApi extends Construct {
         ADAPTION_BASE_URL: props.adaptionBaseUrl,
         WATCHPOST_MAX_WATCHES_PER_TEAM: String(props.maxWatchesPerTeam),
         WATCHPOST_MAX_SUBSCRIPTIONS_PER_TEAM: String(props.maxSubscriptionsPerTeam),
+        WATCHPOST_API_UPSTREAM_DEADLINE_MS: String(props.upstreamDeadlineSeconds * 1000),
       },
       // The console's static files travel in this function's bundle: no bucket or extra server to run.
       afterBundling: (inputDir, outputDir) => [`cd "${inputDir}" && npx --no-install tsx lambdas/console/build-cli.ts "${outputDir}/console"`],
@@ -116,8 +119,21 @@ export class WatchApi extends Construct {
     this.api.addRoutes({ path: '/v1/openapi.json', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/v1/event-types', methods: [HttpMethod.GET], integration });
     // The console page and files are public; everything it reads goes through /v1 with the team's token.
-    this.api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration });
+    const [page] = this.api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET], integration });
+    // The page's own address, /console/: a greedy {proxy+} needs at least one character after the
+    // slash, so it is a route of its own. CDK's HttpRoute refuses a trailing slash (API Gateway
+    // does not), hence the L1 route, on the same integration, with its invoke permission.
+    new CfnRoute(this.api, 'GETconsoleslash', {
+      apiId: this.api.apiId,
+      routeKey: 'GET /console/',
+      authorizationType: 'NONE',
+      target: (page!.node.defaultChild as CfnRoute).target,
+    });
+    this.handler.addPermission('ConsolePageInvoke', {
+      principal: new ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: '*/*/console/', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    });
     this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
     this.stage = stage;
     this.url = `https://${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/`;

@@ -158,10 +158,46 @@ describe('watch API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /healthz', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/event-types', AuthorizationType: 'NONE' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /console', AuthorizationType: 'NONE' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /console/{proxy+}', AuthorizationType: 'NONE' });
     const open = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter((r) => (r as { Properties: { AuthorizationType: string } }).Properties.AuthorizationType === 'NONE');
-    expect(open).toHaveLength(5);
+    expect(open).toHaveLength(6);
+  });
+
+  it('routes the console’s three paths (page, page with slash, its files) to the API function without the authorizer', () => {
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    const handlerIntegrations = Object.entries(integrations)
+      .filter(([, integration]) => JSON.stringify((integration as { Properties: unknown }).Properties).includes('WatchApiHandlerFunction'))
+      .map(([id]) => id);
+    expect(handlerIntegrations).toHaveLength(1);
+    const console = Object.values(routes)
+      .map((route) => (route as { Properties: { RouteKey: string; AuthorizationType: string; AuthorizerId?: unknown; Target: unknown } }).Properties)
+      .filter((route) => route.RouteKey.includes('/console'));
+
+    expect(console.map((route) => route.RouteKey).sort()).toEqual(['GET /console', 'GET /console/', 'GET /console/{proxy+}']);
+    for (const route of console) {
+      expect(route.AuthorizationType, route.RouteKey).toBe('NONE');
+      expect(route.AuthorizerId, route.RouteKey).toBeUndefined();
+      expect(route.Target, route.RouteKey).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: handlerIntegrations[0] }]] });
+    }
+    // API Gateway may invoke the function for each of them (the permission names the route's path).
+    const invokable = Object.values(template.findResources('AWS::Lambda::Permission'))
+      .map((permission) => JSON.stringify((permission as { Properties: { SourceArn: unknown } }).Properties.SourceArn))
+      .filter((arn) => arn.includes('/console'))
+      .map((arn) => /\/\*\/\*(\/console[^"]*)"/.exec(arn)?.[1])
+      .sort();
+    expect(invokable).toEqual(['/console', '/console/', '/console/{proxy+}']);
+  });
+
+  it('gives registration an upstream deadline well inside the handler’s 29 s timeout, configurable up to 20 s', () => {
+    const variables = (found: Template) =>
+      Object.values(found.findResources('AWS::Lambda::Function'))
+        .map((fn) => (fn as { Properties: { Timeout: number; Environment: { Variables: Record<string, unknown> } } }).Properties)
+        .find((fn) => fn.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'watchpost-api')!;
+    const api = variables(template);
+    expect([api.Timeout, api.Environment.Variables.WATCHPOST_API_UPSTREAM_DEADLINE_MS]).toEqual([29, '15000']);
+    expect(variables(synth({ apiUpstreamDeadlineSeconds: 5 }).template).Environment.Variables.WATCHPOST_API_UPSTREAM_DEADLINE_MS).toBe('5000');
+    expect(() => resolveConfig({ apiUpstreamDeadlineSeconds: 21 })).toThrow('watchpost:apiUpstreamDeadlineSeconds: must be a whole number from 1 to 20 (got 21)');
+    expect(resolveConfig({ apiUpstreamDeadlineSeconds: 20 }).apiUpstreamDeadlineSeconds).toBe(20);
   });
 
   it('lets the authorizer read items and the admin token, and write only token use to token and team items', () => {

@@ -79,6 +79,7 @@ export async function apiHarness(dynamo: LocalDynamo, simulator: UpstreamSimulat
     ),
     secrets,
     cursors: new CursorSigner(async () => CURSOR_KEY),
+    upstreamDeadlineMs: 15_000,
     upstreamConfigured: async () => true,
     credentialsHint: 'in the test harness',
     logger,
