@@ -38,7 +38,13 @@ function serveIndexCopy(copy: Watch): void {
   let served = true;
   const pages = store.pollablePages.bind(store);
   store.pollablePages = async function* (options) {
-    for await (const page of pages(options)) yield page.map((watch) => (served && watch.watchId === copy.watchId ? structuredClone(copy) : watch));
+    let seen = false;
+    for await (const page of pages(options)) {
+      seen ||= page.some((watch) => watch.watchId === copy.watchId);
+      yield page.map((watch) => (served && watch.watchId === copy.watchId ? structuredClone(copy) : watch));
+    }
+    // An entry left behind for an item that has left the index (deleted, paused) is served too.
+    if (served && !seen) yield [structuredClone(copy)];
   };
   for (const write of ['commit', 'refresh', 'retire'] as const) {
     const real = store[write].bind(store) as (...args: unknown[]) => Promise<boolean>;
@@ -148,6 +154,35 @@ describe.each([
       expect(transitions(h.published())).toEqual(['2 status pending → failed (run_1)']);
       expect(healing).toMatchObject({ changed: 1, conflicts: 1, eventsPublished: 1 });
       expect(h.logger.at('info').map((l) => l.message)).toContain('watch changed under us; deciding again from its item');
+    });
+  });
+
+  describe('an index entry for a watch that has left the index', () => {
+    it('owing events its deleted item no longer has: nothing is sent, and the tick goes on', async () => {
+      const watch = await pendingWatch();
+      simulator.putDataset('ds_1', { status: 'running', run_id: 'run_1', updated_at: '2026-11-23T10:05:00.000Z' });
+      const torn = await commitAsTornIndexWouldShow(watch.watchId, new Date('2026-11-23T10:05:30Z'));
+      expect(await h.store.deleteWatch('team-a', watch.watchId, new Date())).toBe(true);
+      serveIndexCopy(torn);
+
+      const tick = await h.poll();
+
+      expect(h.published()).toEqual([]);
+      expect(tick).toMatchObject({ watches: 1, failed: 0, eventsPublished: 0, requests: { get: 0 } });
+    });
+
+    it('paused while this tick decided from its copy: decided again from the item, which owes nothing, so nothing is sent', async () => {
+      const watch = await pendingWatch();
+      simulator.putDataset('ds_1', { status: 'running', run_id: 'run_1', updated_at: '2026-11-23T10:05:00.000Z' });
+      // The index still shows the watch active and a version behind; the item has been paused since (and so has left the index).
+      const copy = await item(watch.watchId);
+      await h.store.updateSettings('team-a', watch.watchId, { paused: true });
+      serveIndexCopy({ ...copy, version: copy.version - 1 });
+
+      const tick = await h.poll();
+
+      expect(h.published()).toEqual([]);
+      expect(tick).toMatchObject({ watches: 1, failed: 0, conflicts: 1, eventsPublished: 0 });
     });
   });
 
