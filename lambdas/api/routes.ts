@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
 import { notifyOnProblem, PROVIDERS, providerOf } from '../domain/resource';
+import { trackMotion } from '../domain/stall';
 import { emailFilterProblem, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
@@ -221,8 +222,9 @@ export const ROUTES: Route[] = [
         }
         const now = deps.now();
         const watch = {
-          ...createWatch({ watchId: watchIdFor(team, input.resource), team, resource: input.resource, notifyOn: input.notifyOn, label: input.label }, now),
-          snapshot: fetched.snapshot,
+          ...createWatch({ watchId: watchIdFor(team, input.resource), team, resource: input.resource, notifyOn: input.notifyOn, label: input.label, stalledAfterMinutes: input.stalledAfterMinutes }, now),
+          // Stalls are counted from here until a poll sees it move.
+          snapshot: input.stalledAfterMinutes ? trackMotion(null, fetched.snapshot, now) : fetched.snapshot,
           lastPolledAt: now.toISOString(),
         };
         const registered = await deps.watches.registerWatch(watch);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_STALLED_AFTER_MINUTES } from '../domain/stall';
 // Type-only: brings zod-openapi's .meta({ id }) typings into scope.
 import type {} from 'zod-openapi';
 import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
@@ -31,10 +32,20 @@ const LabelSchema = z
   .refine((label) => !CONTROL_CHARACTERS.test(label), NO_CONTROL_CHARACTERS)
   .meta({ description: 'A free-form name for the watch (at most 100 characters, no control characters).' });
 
+const StalledAfterMinutesSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_STALLED_AFTER_MINUTES)
+  .meta({
+    description:
+      'Whole minutes, 1 to 10080 (a week): when the resource has been in a running status with neither progress nor updated_at moving for this long, one resource.stalled is sent, and one resource.resumed when it moves again. Off (null) by default; there is no team-wide default.',
+  });
+
 export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'What to watch: an Adaption Labs dataset or a DeepOpinion correction session.' });
 
 export const CreateWatchBody = z
-  .strictObject({ resource: Resource, notifyOn: NotifyOnSchema.optional(), label: LabelSchema.optional() })
+  .strictObject({ resource: Resource, notifyOn: NotifyOnSchema.optional(), label: LabelSchema.optional(), stalledAfterMinutes: StalledAfterMinutesSchema.nullable().optional() })
   .superRefine((body, ctx) => {
     const problem = notifyOnProblem(body.resource.type, body.notifyOn);
     if (problem) ctx.addIssue({ code: 'custom', path: ['notifyOn'], message: problem });
@@ -42,8 +53,8 @@ export const CreateWatchBody = z
   .meta({ id: 'CreateWatch' });
 
 export const UpdateWatchBody = z
-  .strictObject({ notifyOn: NotifyOnSchema.optional(), label: LabelSchema.nullable().optional(), paused: z.boolean().optional() })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one of notifyOn, label, paused')
+  .strictObject({ notifyOn: NotifyOnSchema.optional(), label: LabelSchema.nullable().optional(), paused: z.boolean().optional(), stalledAfterMinutes: StalledAfterMinutesSchema.nullable().optional() })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of notifyOn, label, paused, stalledAfterMinutes')
   .meta({ id: 'UpdateWatch' });
 
 export const ListQuery = z.strictObject({
@@ -228,6 +239,8 @@ const Snapshot = z
     score: z.number().nullable(),
     progressPercent: z.number().nullable(),
     details: z.record(z.string(), z.unknown()),
+    movedAt: z.string().optional().meta({ description: 'When Watchpost first saw this status, progress and updated_at (its own clock).' }),
+    stalledSince: z.string().optional().meta({ description: 'Set while the resource is announced as stalled.' }),
   })
   .meta({ id: 'Snapshot' });
 
@@ -238,6 +251,7 @@ export const WatchView = z
     notifyOn: z.array(TrackedFieldSchema),
     label: z.string().nullable(),
     paused: z.boolean(),
+    stalledAfterMinutes: z.number().int().nullable(),
     state: z.enum(['active', 'gone']),
     current: Snapshot.nullable(),
     lastPolledAt: z.string().nullable(),

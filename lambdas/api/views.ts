@@ -9,6 +9,7 @@ export function watchView(watch: Watch) {
     notifyOn: watch.notifyOn,
     label: watch.label,
     paused: watch.paused,
+    stalledAfterMinutes: watch.stalledAfterMinutes,
     state: watch.state,
     current: watch.snapshot,
     lastPolledAt: watch.lastPolledAt,

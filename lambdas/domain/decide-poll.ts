@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from './events';
 import type { FetchOutcome, WatchCommit } from './ports';
 import { cutText, diffSnapshots, type Snapshot } from './snapshot';
+import { stallStep, trackMotion } from './stall';
 
 /** A recorded poll error keeps this much of its message (it can quote upstream text). */
 export const ERROR_MESSAGE_LIMIT = 500;
@@ -63,17 +64,24 @@ export function decidePoll(watch: Watch, fetched: FetchOutcome, now: Date, polic
     return commit({ snapshot: watch.snapshot, state: 'gone', consecutiveFailures: 0, lastError: null });
   }
 
-  const current = fetched.snapshot;
+  // Motion is kept only for watches that ask about stalls (or owe a resumed): others write nothing new.
+  const tracking = watch.stalledAfterMinutes !== null || watch.snapshot?.stalledSince !== undefined;
+  const tracked = tracking ? trackMotion(watch.snapshot, fetched.snapshot, now) : fetched.snapshot;
   const recovering = watch.consecutiveFailures > 0;
   if (watch.snapshot === null) {
     // The first successful poll records the baseline silently.
-    return commit({ snapshot: current, state: 'active', consecutiveFailures: 0, lastError: null });
+    return commit({ snapshot: tracked, state: 'active', consecutiveFailures: 0, lastError: null });
   }
 
+  // A stall ends before the change that ended it is told; a new one is told after.
+  const stall = stallStep(watch.resource.type, watch.stalledAfterMinutes, watch.snapshot, tracked, now);
+  const current = stall.snapshot;
+  if (stall.kind === 'resumed') emit(EVENT_TYPES.resumed, { previous: watch.snapshot, current, stall: stall.stall });
   const changes = diffSnapshots(watch.snapshot, current, watch.notifyOn);
   if (changes.length > 0) {
     emit(EVENT_TYPES.changed, { changes, previous: watch.snapshot, current });
   }
+  if (stall.kind === 'stalled') emit(EVENT_TYPES.stalled, { previous: watch.snapshot, current, stall: stall.stall });
   if (events.length > 0 || recovering) {
     return commit({ snapshot: current, state: 'active', consecutiveFailures: 0, lastError: null });
   }

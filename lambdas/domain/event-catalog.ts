@@ -49,10 +49,12 @@ function snapshot(fields: Partial<Snapshot>): Snapshot {
 
 /**
  * One watch's story, each event at its own version (so each has its own id,
- * as real events do): polling fails (5) and recovers (6), the run finishes
- * (7), the dataset is deleted (8).
+ * as real events do): the run stands still at 50% for over an hour (3) and
+ * moves again (4), polling fails (5) and recovers (6), the run finishes (7),
+ * the dataset is deleted (8).
  */
-const EXAMPLE_VERSIONS = { failing: 5, recovered: 6, changed: 7, gone: 8 } as const;
+const EXAMPLE_VERSIONS = { stalled: 3, resumed: 4, failing: 5, recovered: 6, changed: 7, gone: 8 } as const;
+const STALL = { thresholdMinutes: 60, lastMovedAt: '2026-11-24T08:12:00.000Z', lastProgressPercent: 50 };
 /** Test events are not numbered from a watch: each send gets a fresh random id of this form. */
 const EXAMPLE_TEST_ID = 'evt_test_5d41402abc4b2a76b9719d911017c592';
 
@@ -84,6 +86,26 @@ function example(type: EventType): WatchEvent {
       });
     case EVENT_TYPES.recovered:
       return buildWatchEvent({ ...base, version: EXAMPLE_VERSIONS.recovered, changes: [], previous: running, current: running });
+    case EVENT_TYPES.stalled: {
+      const still = snapshot({ movedAt: STALL.lastMovedAt });
+      return buildWatchEvent({
+        ...base,
+        version: EXAMPLE_VERSIONS.stalled,
+        changes: [],
+        previous: still,
+        current: { ...still, stalledSince: '2026-11-24T09:13:00.000Z' },
+        stall: { ...STALL, minutesWithoutMotion: 61 },
+      });
+    }
+    case EVENT_TYPES.resumed:
+      return buildWatchEvent({
+        ...base,
+        version: EXAMPLE_VERSIONS.resumed,
+        changes: [],
+        previous: snapshot({ movedAt: STALL.lastMovedAt, stalledSince: '2026-11-24T09:13:00.000Z' }),
+        current: snapshot({ progressPercent: 75, movedAt: EXAMPLE_TIME.toISOString() }),
+        stall: { ...STALL, minutesWithoutMotion: 78, resumedStatus: 'running' },
+      });
     default:
       return { ...buildWatchEvent({ ...base, version: 0, changes: [], previous: null, current: running }), id: EXAMPLE_TEST_ID };
   }

@@ -1,4 +1,5 @@
-import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
+import { EVENT_TYPES, eventHeadline, formatMinutes, type WatchEvent } from './events';
+import { statusNotes } from './status-notes';
 import { resourceLink, type ResourceLinkTemplates } from './slack-message';
 
 /**
@@ -32,9 +33,11 @@ const FAILURE_STATUSES = new Set(['failed', 'error']);
 export function outcomeOf(event: WatchEvent): Outcome {
   switch (event.type) {
     case EVENT_TYPES.recovered:
+    case EVENT_TYPES.resumed:
       return 'success';
     case EVENT_TYPES.gone:
     case EVENT_TYPES.failing:
+    case EVENT_TYPES.stalled:
       return 'attention';
     case EVENT_TYPES.changed: {
       const status = event.data.changes.some((change) => change.field === 'status') ? event.data.current?.status.toLowerCase() : undefined;
@@ -60,6 +63,8 @@ export function eventFacts(event: WatchEvent, links: ResourceLinkTemplates = {})
   if (current && !changed('grade') && current.grade !== null) facts.push({ name: 'grade', value: current.grade });
   if (current && !changed('score') && current.score !== null) facts.push({ name: 'score', value: String(current.score) });
   if (current && current.progressPercent !== null) facts.push({ name: 'progress', value: `${current.progressPercent}%` });
+  if (data.stall) facts.push({ name: 'stood still', value: `${formatMinutes(data.stall.minutesWithoutMotion)} since ${data.stall.lastMovedAt}` });
+  for (const note of statusNotes(current)) facts.push({ name: 'note', value: note });
   if (data.failure) facts.push({ name: 'last error', value: `${data.failure.kind}: ${data.failure.message.slice(0, 200)} (${data.failure.consecutiveFailures} polls in a row)` });
   return {
     title: data.label ? `${data.label}: ${headline}` : headline,

@@ -18,6 +18,8 @@ export const SnapshotSchema = z
     score: z.number().nullable(),
     progressPercent: z.number().nullable(),
     details: z.record(z.string(), z.unknown()).meta({ description: 'Provider context (name, run id, error message, evaluation summary…); strings cut to 256 characters.' }),
+    movedAt: z.string().optional().meta({ description: 'When Watchpost first saw this status, progress and updated_at (its own clock): stalls are counted from here.' }),
+    stalledSince: z.string().optional().meta({ description: 'Set while a resource.stalled has been sent and no resource.resumed yet.' }),
   })
   .meta({ id: 'ResourceSnapshot' });
 
@@ -34,6 +36,16 @@ const EventDataSchema = z.object({
   previous: SnapshotSchema.nullable(),
   current: SnapshotSchema.nullable(),
   failure: z.object({ kind: z.string(), message: z.string(), consecutiveFailures: z.number().int() }).optional(),
+  stall: z
+    .object({
+      thresholdMinutes: z.number().int().nullable().meta({ description: 'The watch’s stalledAfterMinutes when the event was decided; null if it has been turned off since the stall began.' }),
+      lastMovedAt: z.string().meta({ description: 'When Watchpost last saw the resource move (status, progress or updated_at), on its own clock.' }),
+      minutesWithoutMotion: z.number().int().meta({ description: 'Whole minutes it stood still: until this event.' }),
+      lastProgressPercent: z.number().nullable().meta({ description: 'The progress it stood still at; null when the provider reports none.' }),
+      resumedStatus: z.string().optional().meta({ description: 'resource.resumed only: the status it moved on to (running again, or an outcome).' }),
+    })
+    .optional()
+    .meta({ description: 'resource.stalled and resource.resumed only.' }),
 });
 
 function cloudEvent<T extends string>(type: T, description: string) {
@@ -59,6 +71,11 @@ function cloudEvent<T extends string>(type: T, description: string) {
 export const EVENT_SCHEMAS = {
   [EVENT_TYPES.changed]: cloudEvent(EVENT_TYPES.changed, 'A field the watch tracks (notifyOn) changed: status, grade or score.'),
   [EVENT_TYPES.gone]: cloudEvent(EVENT_TYPES.gone, 'The resource no longer exists upstream (404); the watch stops polling it.'),
+  [EVENT_TYPES.stalled]: cloudEvent(
+    EVENT_TYPES.stalled,
+    'The resource has been in a running status (dataset running; session STARTED, SAMPLING, PREDICTING, ANNOTATING) with neither its progress nor its updated_at moving for the watch’s stalledAfterMinutes; `data.stall` says how long and at what progress. Sent once per stall.',
+  ),
+  [EVENT_TYPES.resumed]: cloudEvent(EVENT_TYPES.resumed, 'A stalled resource moved again: progress, updated_at or status (an outcome included); `data.stall` says how long it stood still.'),
   [EVENT_TYPES.failing]: cloudEvent(EVENT_TYPES.failing, 'Polling the resource failed N times in a row; `data.failure` says why.'),
   [EVENT_TYPES.recovered]: cloudEvent(EVENT_TYPES.recovered, 'Polling works again after a watch.failing.'),
   [EVENT_TYPES.test]: cloudEvent(EVENT_TYPES.test, 'Sent by POST /v1/subscriptions/{id}/test.'),

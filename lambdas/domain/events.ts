@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { resourceShortName, resourceSubject, type ResourceRef } from './resource';
 import type { FieldChange, Snapshot } from './snapshot';
+import type { StallInfo } from './stall';
 import { statusNotes } from './status-notes';
 
 /** Every CloudEvents `type` Watchpost emits (documented in the README). */
 export const EVENT_TYPES = {
   changed: 'io.watchpost.resource.changed',
   gone: 'io.watchpost.resource.gone',
+  stalled: 'io.watchpost.resource.stalled',
+  resumed: 'io.watchpost.resource.resumed',
   failing: 'io.watchpost.watch.failing',
   recovered: 'io.watchpost.watch.recovered',
   test: 'io.watchpost.subscription.test',
@@ -36,6 +39,8 @@ export interface WatchEventData {
   previous: Snapshot | null;
   current: Snapshot | null;
   failure?: PollFailure;
+  /** resource.stalled and resource.resumed: how long it stood still, and at what progress. */
+  stall?: StallInfo;
 }
 
 /** A CloudEvents 1.0 event in structured JSON mode. */
@@ -109,6 +114,7 @@ interface EventInput {
   previous: Snapshot | null;
   current: Snapshot | null;
   failure?: PollFailure;
+  stall?: StallInfo;
 }
 
 export function buildWatchEvent(input: EventInput): WatchEvent {
@@ -123,6 +129,7 @@ export function buildWatchEvent(input: EventInput): WatchEvent {
     current: input.current,
   };
   if (input.failure) data.failure = input.failure;
+  if (input.stall) data.stall = input.stall;
   return {
     specversion: '1.0',
     id: eventIdFor(watch.watchId, input.version, input),
@@ -137,6 +144,18 @@ export function buildWatchEvent(input: EventInput): WatchEvent {
 }
 
 const SUBJECT_LIMIT = 99;
+
+/** `59 min`, `1 h`, `2 h 5 min`. */
+export function formatMinutes(minutes: number): string {
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest} min`;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+function progressNote(percent: number | null): string {
+  return percent === null ? '' : ` at ${percent}%`;
+}
 
 function formatValue(value: string | number | null): string {
   return value === null ? 'none' : String(value);
@@ -173,6 +192,12 @@ export function eventHeadline(event: WatchEvent): string {
     case EVENT_TYPES.recovered:
       what = 'polling recovered';
       break;
+    case EVENT_TYPES.stalled:
+      what = `stalled: no progress for ${formatMinutes(event.data.stall?.minutesWithoutMotion ?? 0)}${progressNote(event.data.stall?.lastProgressPercent ?? null)}`;
+      break;
+    case EVENT_TYPES.resumed:
+      what = `moving again after ${formatMinutes(event.data.stall?.minutesWithoutMotion ?? 0)} (${event.data.stall?.resumedStatus ?? event.data.current?.status ?? 'unknown'})`;
+      break;
     case EVENT_TYPES.test:
       what = 'test notification';
       break;
@@ -201,6 +226,11 @@ export function eventEmailText(event: WatchEvent): string {
     if (current.score !== null) lines.push(`  score: ${current.score}`);
     if (current.progressPercent !== null) lines.push(`  progress: ${current.progressPercent}%`);
     for (const note of statusNotes(current)) lines.push('', note);
+  }
+  if (data.stall) {
+    lines.push('', `Stood still for: ${formatMinutes(data.stall.minutesWithoutMotion)} (since ${data.stall.lastMovedAt}, Watchpost's clock)`);
+    lines.push(`Progress then:   ${data.stall.lastProgressPercent === null ? 'not reported' : `${data.stall.lastProgressPercent}%`}`);
+    if (data.stall.thresholdMinutes !== null) lines.push(`Stall threshold: ${formatMinutes(data.stall.thresholdMinutes)}`);
   }
   if (data.failure) {
     lines.push('', `Last error (${data.failure.kind}): ${data.failure.message}`);

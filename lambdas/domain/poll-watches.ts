@@ -5,6 +5,7 @@ import type { WatchEvent } from './events';
 import type { EventPublisher, FetchOutcome, ListFailure, Logger, PollStore, ResourceFetcher, ResourceLister, SweepStateStore } from './ports';
 import { resourceSubject } from './resource';
 import { datasetNeedsFetch, fetchKey, nextHighWaterMark, planTick, sweepFloor, type SweepPolicy } from './sweep-plan';
+import { stallDue } from './stall';
 import { isPollable, type Watch } from './watch';
 
 export interface PollDeps {
@@ -340,7 +341,11 @@ async function pollOne(
     return { events: [], settled: true, wrote: true };
   }
   // A plan made from a copy the item contradicts does not hold for the item: it is fetched.
-  const fetched = readItem && !sameState(watch, indexed) ? await fetchNow() : await source();
+  let fetched = readItem && !sameState(watch, indexed) ? await fetchNow() : await source();
+  // The sweep saw it standing still: the same state decides whether it has now stood still too long (no request).
+  if (fetched === 'unchanged' && stallDue(watch.resource.type, watch.stalledAfterMinutes, watch.snapshot, now) && watch.snapshot) {
+    fetched = { outcome: 'found', snapshot: watch.snapshot };
+  }
   if (fetched === 'unchanged') {
     // The sweep showed nothing new: no request, no write; only what the outbox still owes.
     summary.unchanged += 1;

@@ -70,6 +70,11 @@ export function providerOf(type: ResourceType): ProviderId {
 }
 
 /** Whether a status ends the resource for good (it then only changes by going away). */
+/** Whether a resource in this status is working and should keep moving (stall detection). */
+export function isRunningStatus(type: ResourceType, status: string): boolean {
+  return RESOURCE_TYPES[type].runningStatuses.includes(status);
+}
+
 export function isFinalStatus(type: ResourceType, status: string): boolean {
   return RESOURCE_TYPES[type].finalStatuses.includes(status);
 }

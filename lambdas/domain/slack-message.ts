@@ -1,6 +1,6 @@
 import { declarationOf, type ResourceType } from './resource';
 import { clockTime, digestSummary } from './digest';
-import { EVENT_TYPES, eventHeadline, type WatchEvent } from './events';
+import { EVENT_TYPES, eventHeadline, formatMinutes, type EventType, type WatchEvent } from './events';
 import { cutText } from './snapshot';
 import { statusNotes } from './status-notes';
 
@@ -18,6 +18,14 @@ export function resourceLink(event: WatchEvent, templates: ResourceLinkTemplates
   const values = declarationOf(resource.type).linkValues(resource);
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (values[name] !== undefined ? encodeURIComponent(values[name]) : whole));
 }
+
+/** Lifecycle events that need attention get the warning sign; good news a check mark. */
+const EMOJI: Partial<Record<EventType, string>> = {
+  [EVENT_TYPES.changed]: ':large_blue_circle:',
+  [EVENT_TYPES.recovered]: ':white_check_mark:',
+  [EVENT_TYPES.resumed]: ':white_check_mark:',
+  [EVENT_TYPES.stalled]: ':hourglass:',
+};
 
 function value(v: string | number | null): string {
   return v === null ? '_none_' : `\`${escapeMrkdwn(String(v))}\``;
@@ -40,10 +48,14 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
   const current = data.current;
   if (current && !data.changes.some((c) => c.field === 'grade') && current.grade !== null) fields.push({ type: 'mrkdwn', text: `*grade*\n${value(current.grade)}` });
   if (current && !data.changes.some((c) => c.field === 'score') && current.score !== null) fields.push({ type: 'mrkdwn', text: `*score*\n${value(current.score)}` });
+  if (data.stall) {
+    fields.push({ type: 'mrkdwn', text: `*stood still*\n${formatMinutes(data.stall.minutesWithoutMotion)} since ${escapeMrkdwn(data.stall.lastMovedAt)}` });
+    fields.push({ type: 'mrkdwn', text: `*progress then*\n${data.stall.lastProgressPercent === null ? '_not reported_' : `${data.stall.lastProgressPercent}%`}` });
+  }
   if (data.failure) fields.push({ type: 'mrkdwn', text: `*last error*\n${escapeMrkdwn(data.failure.kind)}: ${escapeMrkdwn(data.failure.message.slice(0, 200))}` });
 
   const notes = statusNotes(data.current);
-  const emoji = event.type === EVENT_TYPES.changed ? ':large_blue_circle:' : event.type === EVENT_TYPES.recovered ? ':white_check_mark:' : ':warning:';
+  const emoji = EMOJI[event.type] ?? ':warning:';
   return {
     // Slack reads <!channel>, <@U…> and <url|text> in every text field, the fallback included.
     text: escapeMrkdwn(title),

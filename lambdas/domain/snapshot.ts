@@ -16,6 +16,14 @@ export interface Snapshot {
   progressPercent: number | null;
   /** Provider-specific context (evaluation summary, run id, error, name...). */
   details: Record<string, unknown>;
+  /**
+   * Watchpost's own clock: when it first saw the current status, progress
+   * and `updated_at` (see stall.ts). Absent in snapshots from before stall
+   * detection, and in what a fetch returns (the poll adds it).
+   */
+  movedAt?: string;
+  /** Set while a `resource.stalled` has been announced and no `resource.resumed` yet. */
+  stalledSince?: string;
 }
 
 export interface FieldChange {

@@ -21,7 +21,7 @@ export function isPostedChannel(channel: Channel): channel is PostedChannel {
 export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
 
 /** Event types as a filter names them: the CloudEvents type without `io.watchpost.`. */
-export const FILTERABLE_EVENT_TYPES = ['resource.changed', 'resource.gone', 'watch.failing', 'watch.recovered'] as const;
+export const FILTERABLE_EVENT_TYPES = ['resource.changed', 'resource.gone', 'resource.stalled', 'resource.resumed', 'watch.failing', 'watch.recovered'] as const;
 export type FilterableEventType = (typeof FILTERABLE_EVENT_TYPES)[number];
 
 /** `any`: the grade changed at all (appearing included); `improved`/`worsened`: from one letter to a better/worse one (A best). */

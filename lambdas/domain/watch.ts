@@ -14,6 +14,8 @@ export interface LastError {
 /** A registered watch as the poller sees it. */
 export interface Watch extends WatchIdentity {
   notifyOn: TrackedField[];
+  /** Whole minutes a running resource may stand still before `resource.stalled`; null: off (see stall.ts). */
+  stalledAfterMinutes: number | null;
   paused: boolean;
   state: WatchState;
   /** Last known state of the resource; null until the first successful poll (the baseline). */
@@ -42,6 +44,7 @@ export interface NewWatch {
   resource: ResourceRef;
   notifyOn?: TrackedField[] | undefined;
   label?: string | null | undefined;
+  stalledAfterMinutes?: number | null | undefined;
 }
 
 /** A watch as registered: no baseline yet, so its first poll records one silently. */
@@ -52,6 +55,7 @@ export function createWatch(input: NewWatch, now: Date): Watch {
     label: input.label ?? null,
     resource: input.resource,
     notifyOn: input.notifyOn ?? defaultNotifyOn(input.resource.type),
+    stalledAfterMinutes: input.stalledAfterMinutes ?? null,
     paused: false,
     state: 'active',
     snapshot: null,

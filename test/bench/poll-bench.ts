@@ -178,10 +178,12 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
 
   const all = resources(o);
   progress(`${mode}: setting up ${all.length} watches (${o.datasets} datasets, ${o.sessions} sessions in ${o.projects} projects)…`);
-  // Datasets last moved at times spread over the past 30 days, as a real account's are.
+  // Datasets last moved at times spread over the past 30 days, as a real account's are; one in ten
+  // waits for input (pending on its single GET, so each of its fetches also asks GET …/status).
   const spread = prng(7);
+  let datasetNumber = 0;
   for (const r of all) {
-    if (r.type === 'dataset') simulator.putDataset(r.datasetId, { status: 'running', updated_at: new Date(Date.now() - 3600_000 - spread() * 30 * 86_400_000).toISOString() });
+    if (r.type === 'dataset') simulator.putDataset(r.datasetId, { status: datasetNumber++ % 10 === 0 ? 'awaiting_input' : 'running', updated_at: new Date(Date.now() - 3600_000 - spread() * 30 * 86_400_000).toISOString() });
     else simulator.putCorrection(r.projectId, r.correctionId, { status: 'SAMPLING' });
   }
   const start = Date.parse('2026-11-24T12:00:00Z');

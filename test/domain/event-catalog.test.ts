@@ -45,6 +45,8 @@ describe('the event catalog’s examples', () => {
     expect(EVENT_CATALOG.map((entry) => [entry.type, entry.filterName])).toEqual([
       ['io.watchpost.resource.changed', 'resource.changed'],
       ['io.watchpost.resource.gone', 'resource.gone'],
+      ['io.watchpost.resource.stalled', 'resource.stalled'],
+      ['io.watchpost.resource.resumed', 'resource.resumed'],
       ['io.watchpost.watch.failing', 'watch.failing'],
       ['io.watchpost.watch.recovered', 'watch.recovered'],
       ['io.watchpost.subscription.test', null],
@@ -61,6 +63,23 @@ describe('the event catalog’s examples', () => {
       }),
     );
     expect(byType.get('io.watchpost.resource.gone')?.example).toEqual(envelope('io.watchpost.resource.gone', 'evt_a4df2da8d546db81fd9941a2c0ca2fb6', '8', { changes: [], previous: RUNNING, current: null }));
+    const still = { ...RUNNING, movedAt: '2026-11-24T08:12:00.000Z' };
+    expect(byType.get('io.watchpost.resource.stalled')?.example).toEqual(
+      envelope('io.watchpost.resource.stalled', 'evt_a0fa7aefee08c59803e2f91eb40af044', '3', {
+        changes: [],
+        previous: still,
+        current: { ...still, stalledSince: '2026-11-24T09:13:00.000Z' },
+        stall: { thresholdMinutes: 60, lastMovedAt: '2026-11-24T08:12:00.000Z', minutesWithoutMotion: 61, lastProgressPercent: 50 },
+      }),
+    );
+    expect(byType.get('io.watchpost.resource.resumed')?.example).toEqual(
+      envelope('io.watchpost.resource.resumed', 'evt_223b770e218ce519e176299fbf9b5f86', '4', {
+        changes: [],
+        previous: { ...still, stalledSince: '2026-11-24T09:13:00.000Z' },
+        current: { ...RUNNING, progressPercent: 75, movedAt: '2026-11-24T09:30:00.000Z' },
+        stall: { thresholdMinutes: 60, lastMovedAt: '2026-11-24T08:12:00.000Z', minutesWithoutMotion: 78, lastProgressPercent: 50, resumedStatus: 'running' },
+      }),
+    );
     expect(byType.get('io.watchpost.watch.failing')?.example).toEqual(
       envelope('io.watchpost.watch.failing', 'evt_fde6b9c41f831e9b02fc1eff58403cdc', '5', {
         changes: [],

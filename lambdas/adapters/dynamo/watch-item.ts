@@ -54,6 +54,7 @@ export function itemToWatch(item: Item): Watch {
     label: raw.label ?? null,
     resource: raw.resource,
     notifyOn: raw.notifyOn,
+    stalledAfterMinutes: typeof raw.stalledAfterMinutes === 'number' ? raw.stalledAfterMinutes : null,
     paused: Boolean(raw.paused),
     state: raw.state,
     snapshot: raw.snapshot ?? null,

@@ -23,6 +23,7 @@ export interface WatchSettings {
   notifyOn?: TrackedField[] | undefined;
   label?: string | null | undefined;
   paused?: boolean | undefined;
+  stalledAfterMinutes?: number | null | undefined;
 }
 
 /**
@@ -145,16 +146,25 @@ export class WatchStore {
     if (!watch || watch.team !== team) return undefined;
     const next = { ...watch, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) } as Watch;
     if (settings.label === null) next.label = null;
+    if (settings.stalledAfterMinutes === null) next.stalledAfterMinutes = null;
     const names: Record<string, string> = {
       '#team': 'team',
       '#version': 'version',
       '#notifyOn': 'notifyOn',
       '#label': 'label',
       '#paused': 'paused',
+      '#stalledAfterMinutes': 'stalledAfterMinutes',
     };
-    const values: Record<string, unknown> = { ':team': team, ':version': watch.version, ':notifyOn': next.notifyOn, ':label': next.label, ':paused': next.paused };
+    const values: Record<string, unknown> = {
+      ':team': team,
+      ':version': watch.version,
+      ':notifyOn': next.notifyOn,
+      ':label': next.label,
+      ':paused': next.paused,
+      ':stalledAfterMinutes': next.stalledAfterMinutes,
+    };
     const shard = pollShardAttribute(next).pollShard;
-    let update = 'SET #notifyOn = :notifyOn, #label = :label, #paused = :paused';
+    let update = 'SET #notifyOn = :notifyOn, #label = :label, #paused = :paused, #stalledAfterMinutes = :stalledAfterMinutes';
     // Conditional on the version read: the index decision below holds only for that state.
     const condition = '#team = :team AND #version = :version';
     if (shard) {

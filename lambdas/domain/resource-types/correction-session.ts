@@ -23,6 +23,7 @@ export const correctionSessionType: ResourceTypeDeclaration<CorrectionSessionRef
   outcomeStatuses: ['FINISHED', 'FAILED'],
   // DeepOpinion's terminal statuses: a session there changes only by going away.
   finalStatuses: ['FINISHED', 'FAILED'],
+  runningStatuses: ['STARTED', 'SAMPLING', 'PREDICTING', 'ANNOTATING'],
   key: (ref) => `correction_session:${ref.projectId}:${ref.correctionId}`,
   subject: (ref) => `projects/${ref.projectId}/corrections/${ref.correctionId}`,
   shortName: (ref) => `correction ${ref.projectId}/${ref.correctionId}`,

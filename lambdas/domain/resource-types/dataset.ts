@@ -25,6 +25,7 @@ export const datasetType: ResourceTypeDeclaration<DatasetRef> = {
   outcomeStatuses: ['succeeded', 'failed'],
   // A dataset can be run again (a new run_id takes it back to pending): no status is final.
   finalStatuses: [],
+  runningStatuses: ['running'],
   key: (ref) => `dataset:${ref.datasetId}`,
   subject: (ref) => `datasets/${ref.datasetId}`,
   shortName: (ref) => `dataset ${ref.datasetId}`,

@@ -39,6 +39,12 @@ export interface ResourceTypeDeclaration<R extends { type: string }> {
    * when the resource can start again (a dataset can be run again).
    */
   readonly finalStatuses: readonly string[];
+  /**
+   * Statuses in which the job is working and should keep moving: a watch
+   * with `stalledAfterMinutes` hears `resource.stalled` when neither its
+   * progress nor its `updated_at` has moved for that long in one of these.
+   */
+  readonly runningStatuses: readonly string[];
   /** A key unique across providers: used for idempotent registration. */
   key(ref: R): string;
   /** CloudEvents `subject`: the resource's path as the provider names it. */
