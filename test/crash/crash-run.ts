@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { newTeamToken, sha256Hex } from '../../lambdas/api/auth';
 import { loadEnv } from '../../lambdas/config';
+import { forEachBounded } from '../../lambdas/domain/concurrency';
 import type { WatchEvent } from '../../lambdas/domain/events';
 import type { ResourceRef } from '../../lambdas/domain/resource';
 import { createWatch, watchIdFor } from '../../lambdas/domain/watch';
@@ -149,11 +150,8 @@ async function main(): Promise<number> {
       if (response.status !== 201) throw new Error(`subscription for ${team}: ${response.status} ${await response.text()}`);
       receivers[team].useSecret(((await response.json()) as { secret: string }).secret);
     }
-    for (const r of resources) {
-      for (const team of r.teams) {
-        await runtime.store.registerWatch(createWatch({ watchId: watchIdFor(team, r.resource), team, resource: r.resource, notifyOn: ['status'] }, new Date()));
-      }
-    }
+    const registrations = resources.flatMap((r) => r.teams.map((team) => createWatch({ watchId: watchIdFor(team, r.resource), team, resource: r.resource, notifyOn: ['status'] }, new Date())));
+    await forEachBounded(registrations, 16, (watch) => runtime.store.registerWatch(watch).then(() => undefined));
     await runtime.pollOnce();
     await runtime.pollOnce();
     await runtime.close();
