@@ -70,6 +70,20 @@ export interface WatchpostConfig {
    * @default 15
    */
   readonly apiUpstreamDeadlineSeconds: number;
+  /**
+   * Most concurrent executions the delivery queue's event source may start
+   * (SQS's minimum is 2). A burst of deliveries then cannot take the
+   * account's whole concurrency from the poller, the authorizer and the API.
+   * @default 2
+   */
+  readonly deliveryMaxConcurrency: number;
+  /**
+   * The account's Lambda concurrency quota. `cdk synth` warns when the
+   * poller, its segment workers and delivery at their peak leave fewer than
+   * two executions (one each) for the API and its authorizer.
+   * @default 10 (a new account's quota)
+   */
+  readonly accountConcurrency: number;
 }
 
 export const DEFAULT_CONFIG: WatchpostConfig = {
@@ -85,6 +99,8 @@ export const DEFAULT_CONFIG: WatchpostConfig = {
   apiRateLimit: 50,
   apiBurstLimit: 100,
   apiUpstreamDeadlineSeconds: 15,
+  deliveryMaxConcurrency: 2,
+  accountConcurrency: 10,
 };
 
 const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
@@ -102,9 +118,11 @@ const CONTEXT_KEYS: Record<keyof WatchpostConfig, string> = {
   apiRateLimit: 'watchpost:apiRateLimit',
   apiBurstLimit: 'watchpost:apiBurstLimit',
   apiUpstreamDeadlineSeconds: 'watchpost:apiUpstreamDeadlineSeconds',
+  deliveryMaxConcurrency: 'watchpost:deliveryMaxConcurrency',
+  accountConcurrency: 'watchpost:accountConcurrency',
 };
 
-const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'pollSegments', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit', 'apiUpstreamDeadlineSeconds'];
+const NUMERIC: Array<keyof WatchpostConfig> = ['pollerReservedConcurrency', 'pollRateMinutes', 'pollerTimeoutMinutes', 'pollConcurrency', 'sweepSeconds', 'pollSegments', 'maxWatchesPerTeam', 'maxSubscriptionsPerTeam', 'apiRateLimit', 'apiBurstLimit', 'apiUpstreamDeadlineSeconds', 'deliveryMaxConcurrency', 'accountConcurrency'];
 
 /** Reads the config from construct context; values given on the command line arrive as strings. */
 export function configFromContext(tryGetContext: (key: string) => unknown): Partial<Record<keyof WatchpostConfig, unknown>> {
@@ -143,6 +161,8 @@ export function resolveConfig(input: Partial<Record<keyof WatchpostConfig, unkno
   integer('apiRateLimit', 1, 10_000);
   integer('apiBurstLimit', 1, 5_000);
   integer('apiUpstreamDeadlineSeconds', 1, 20);
+  integer('deliveryMaxConcurrency', 2, 1000);
+  integer('accountConcurrency', 1, 1_000_000);
   for (const field of ['deepOpinionBaseUrl', 'adaptionBaseUrl'] as const) {
     const value = config[field];
     if (typeof value !== 'string' || !/^https:\/\/[^\s/]+/.test(value)) problems.push(`${CONTEXT_KEYS[field]}: must be an https URL (got ${JSON.stringify(value)})`);
@@ -160,3 +180,19 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+
+/** At least one execution each for the API and its authorizer. */
+export const API_AND_AUTHORIZER_MINIMUM = 2;
+
+/**
+ * The peak concurrent executions the background functions need: the poller
+ * (its reserved concurrency, else one: ticks never overlap), one worker per
+ * segment when the tick fans out (the segment queue's event source allows
+ * exactly that many), and the delivery event source's maximum.
+ */
+export function backgroundConcurrency(config: WatchpostConfig): { poller: number; segmentWorkers: number; delivery: number; total: number } {
+  const poller = config.pollerReservedConcurrency ?? 1;
+  const segmentWorkers = config.pollSegments > 1 ? config.pollSegments : 0;
+  const delivery = config.deliveryMaxConcurrency;
+  return { poller, segmentWorkers, delivery, total: poller + segmentWorkers + delivery };
+}

@@ -1,8 +1,8 @@
-import { CfnOutput, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { TEST_RECEIVERS_VARIABLE } from '../lambdas/adapters/http/test-receivers';
 import type { Construct } from 'constructs';
-import { resolveConfig, type WatchpostConfig } from './config';
+import { API_AND_AUTHORIZER_MINIMUM, backgroundConcurrency, resolveConfig, type WatchpostConfig } from './config';
 import { ChangeTopic } from './constructs/change-topic';
 import { Delivery } from './constructs/delivery';
 import { Monitoring } from './constructs/monitoring';
@@ -59,7 +59,16 @@ export class WatchpostStack extends Stack {
       burstLimit: config.apiBurstLimit,
       upstreamDeadlineSeconds: config.apiUpstreamDeadlineSeconds,
     });
-    this.delivery = new Delivery(this, 'Delivery', { store: this.store, topic: this.changes.topic, secrets: this.secrets });
+    this.delivery = new Delivery(this, 'Delivery', { store: this.store, topic: this.changes.topic, secrets: this.secrets, maxConcurrency: config.deliveryMaxConcurrency });
+    const background = backgroundConcurrency(config);
+    const left = config.accountConcurrency - background.total;
+    if (left < API_AND_AUTHORIZER_MINIMUM) {
+      Annotations.of(this).addWarning(
+        `At its peak this configuration runs ${background.total} concurrent executions in the background (poller ${background.poller}, segment workers ${background.segmentWorkers}, delivery ${background.delivery}), ` +
+          `leaving ${left} of watchpost:accountConcurrency ${config.accountConcurrency} for the API and its authorizer (they need at least ${API_AND_AUTHORIZER_MINIMUM}): ` +
+          'raise the account quota (and watchpost:accountConcurrency), or lower watchpost:pollSegments or watchpost:deliveryMaxConcurrency.',
+      );
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       poller: this.poller.function,
       pollerTimeout: this.poller.timeout,

@@ -15,6 +15,8 @@ export interface DeliveryProps {
   readonly topic: Topic;
   /** Opens webhook signing secrets to sign deliveries. */
   readonly secrets: WatchpostSecrets;
+  /** The event source's maximum concurrency (watchpost:deliveryMaxConcurrency). */
+  readonly maxConcurrency: number;
 }
 
 const FUNCTION_TIMEOUT = Duration.seconds(60);
@@ -71,7 +73,7 @@ export class Delivery extends Construct {
     this.queue.grantSendMessages(this.function);
     this.deadLetterQueue.grantSendMessages(this.function);
     this.function.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxBatchingWindow: Duration.seconds(1), maxConcurrency: 10 }),
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxBatchingWindow: Duration.seconds(1), maxConcurrency: props.maxConcurrency }),
     );
   }
 }

@@ -380,6 +380,43 @@ describe('delivery', () => {
   });
 });
 
+describe('concurrency budget (watchpost:deliveryMaxConcurrency, watchpost:accountConcurrency)', () => {
+  const deliveryScaling = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::EventSourceMapping'))
+      .map((mapping) => (mapping as { Properties: { BatchSize: number; ScalingConfig?: { MaximumConcurrency: number } } }).Properties)
+      .filter((mapping) => mapping.BatchSize === 10)
+      .map((mapping) => mapping.ScalingConfig?.MaximumConcurrency);
+  const budgetWarnings = (s: WatchpostStack) => Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('concurrent executions'));
+
+  it('lets the delivery event source run 2 executions by default, and the configured number otherwise', () => {
+    expect(deliveryScaling(template)).toEqual([2]);
+    expect(deliveryScaling(synth({ deliveryMaxConcurrency: 5 }).template)).toEqual([5]);
+    expect(() => resolveConfig({ deliveryMaxConcurrency: 1 })).toThrow('watchpost:deliveryMaxConcurrency: must be a whole number from 2 to 1000 (got 1)');
+  });
+
+  it('counts the background peak: poller (reserved or 1), a worker per segment when fanned out, delivery', async () => {
+    const { backgroundConcurrency } = await import('../../lib/config');
+    expect(backgroundConcurrency(resolveConfig({}))).toEqual({ poller: 1, segmentWorkers: 0, delivery: 2, total: 3 });
+    expect(backgroundConcurrency(resolveConfig({ pollSegments: 4 }))).toEqual({ poller: 1, segmentWorkers: 4, delivery: 2, total: 7 });
+    expect(backgroundConcurrency(resolveConfig({ pollSegments: 8, deliveryMaxConcurrency: 4, pollerReservedConcurrency: 2 }))).toEqual({ poller: 2, segmentWorkers: 8, delivery: 4, total: 14 });
+  });
+
+  it('synthesizes quietly while two executions are left for the API and authorizer, and warns once fewer are', () => {
+    expect(budgetWarnings(stack)).toEqual([]);
+    // 1 + 7 workers + 2 = 10 of 10: nothing left for the API.
+    const { stack: crowded } = synth({ pollSegments: 7 });
+    const warnings = budgetWarnings(crowded);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]!.entry.data)).toBe(
+      'At its peak this configuration runs 10 concurrent executions in the background (poller 1, segment workers 7, delivery 2), leaving 0 of watchpost:accountConcurrency 10 for the API and its authorizer (they need at least 2): raise the account quota (and watchpost:accountConcurrency), or lower watchpost:pollSegments or watchpost:deliveryMaxConcurrency.',
+    );
+    // Exactly two left (1 + 5 + 2 = 8 of 10) is enough; a larger account quota clears the warning.
+    expect(budgetWarnings(synth({ pollSegments: 5 }).stack)).toEqual([]);
+    expect(budgetWarnings(synth({ pollSegments: 6 }).stack)).toHaveLength(1);
+    expect(budgetWarnings(synth({ pollSegments: 7, accountConcurrency: 12 }).stack)).toEqual([]);
+  });
+});
+
 describe('monitoring', () => {
   it.each([
     ['poller errors', 'Errors', 1],
