@@ -3,7 +3,7 @@ import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
 import { notifyOnProblem, PROVIDERS, providerOf } from '../domain/resource';
 import { trackMotion } from '../domain/stall';
-import { emailFilterProblem, secretContext } from '../domain/subscription';
+import { emailFilterProblem, isDeliverable, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
 import { createWatch, watchIdFor } from '../domain/watch';
 import { newId, newTeamToken, newWebhookSecret, sha256Hex } from './auth';
@@ -411,7 +411,9 @@ export const ROUTES: Route[] = [
           subscription.status = status;
         }
       }
-      const [recentAttempts, nextRetryAt] = await Promise.all([deps.deliveries.recentAttempts(subscription.id), deps.deliveries.nextRetryAt(subscription.id)]);
+      // A paused or disabled subscription retries nothing: a retry that comes due is skipped, so none is shown.
+      const retries = isDeliverable(subscription);
+      const [recentAttempts, nextRetryAt] = await Promise.all([deps.deliveries.recentAttempts(subscription.id), retries ? deps.deliveries.nextRetryAt(subscription.id) : null]);
       return json(200, {
         ...subscriptionView(subscription),
         delivery: {

@@ -280,7 +280,17 @@ export const EventView = z
 export const EventPage = z.object({ items: z.array(EventView), nextCursor: z.string().nullable() }).meta({ id: 'EventPage' });
 
 const AttemptView = z
-  .object({ at: z.string(), eventId: z.string(), attempt: z.number().int(), statusCode: z.number().int().nullable(), latencyMs: z.number(), error: z.string().nullable() })
+  .object({
+    at: z.string(),
+    eventId: z.string(),
+    attempt: z.number().int(),
+    result: z
+      .enum(['delivered', 'failed', 'skipped'])
+      .meta({ description: '`delivered` and `failed` as the channel reported it (a mail handed on is delivered with no status code); `skipped`: nothing was sent, since the subscription was paused, disabled or deleted when the attempt came due.' }),
+    statusCode: z.number().int().nullable().meta({ description: 'The receiver’s HTTP status; null when there was none (email, a refused connection, a skip).' }),
+    latencyMs: z.number(),
+    error: z.string().nullable(),
+  })
   .meta({ id: 'DeliveryAttempt' });
 
 export const AttemptOutcomeView = z
@@ -321,7 +331,7 @@ export const SubscriptionView = z
         failedAttempts: z.number().int(),
         lastSuccessAt: z.string().nullable(),
         lastFailureAt: z.string().nullable(),
-        nextRetryAt: z.string().nullable().meta({ description: 'When the earliest scheduled retry of a failed delivery is due; null when none waits.' }),
+        nextRetryAt: z.string().nullable().meta({ description: 'When the earliest scheduled retry of a failed delivery is due; null when none waits, and while the subscription is paused or disabled (a retry due then is skipped).' }),
         recentAttempts: z.array(AttemptView),
       })
       .optional()

@@ -241,8 +241,11 @@ export class DeliveryService {
     const subscription = await deps.subscriptions.get(ref.team, ref.subscriptionId);
     if (!subscription || !isDeliverable(subscription)) {
       // A retry that comes due while the subscription is paused is dropped too: nothing is kept for the resume.
-      const why = !subscription ? 'subscription deleted' : subscription.pausedAt ? 'subscription paused' : 'subscription disabled';
-      await deps.deliveries.recordAttempt(record, this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: why }), { status: 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
+      // Nothing is sent, so the log says skipped: neither a success nor a failure, and nothing to retry.
+      const paused = Boolean(subscription?.pausedAt);
+      const why = !subscription ? 'subscription deleted' : paused ? 'subscription paused' : 'subscription disabled';
+      const log: AttemptLog = { at: deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, result: 'skipped', statusCode: null, latencyMs: 0, error: why };
+      await deps.deliveries.recordAttempt(record, log, { status: paused ? 'skipped' : 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
       return;
     }
     if (record.attempts === 0) {
@@ -277,7 +280,9 @@ export class DeliveryService {
     const subscription = await deps.subscriptions.get(ref.team, ref.subscriptionId);
     if (!subscription || !isDeliverable(subscription)) {
       const why = !subscription ? 'subscription deleted' : subscription.pausedAt ? 'subscription paused' : 'subscription disabled';
-      await deps.deliveries.recordAttempt(digest, this.log(digest, { ok: false, statusCode: null, latencyMs: 0, error: why }), { status: 'abandoned', attempts: digest.attempts, nextAttemptAt: null }, now);
+      // Nothing is sent: a skip, counted neither way (as for a single event's retry).
+      const skipped: AttemptLog = { ...this.log(digest, { ok: false, statusCode: null, latencyMs: 0, error: why }), result: 'skipped' };
+      await deps.deliveries.recordAttempt(digest, skipped, { status: subscription?.pausedAt ? 'skipped' : 'abandoned', attempts: digest.attempts, nextAttemptAt: null }, now);
       return;
     }
     if (!digest.frozenAt) digest = await deps.deliveries.freezeDigest(ref.subscriptionId, ref.eventId, now);
@@ -490,8 +495,9 @@ function refOf(record: AttemptTarget): DeliveryRef {
   return { team: record.team, subscriptionId: record.subscriptionId, eventId: record.eventId };
 }
 
-function pick(outcome: AttemptOutcome): Pick<AttemptLog, 'statusCode' | 'latencyMs' | 'error'> {
-  return { statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error };
+/** The log's part of an outcome: delivered by its `ok`, never by an HTTP status (a mail has none). */
+function pick(outcome: AttemptOutcome): Pick<AttemptLog, 'result' | 'statusCode' | 'latencyMs' | 'error'> {
+  return { result: outcome.ok ? 'delivered' : 'failed', statusCode: outcome.statusCode, latencyMs: outcome.latencyMs, error: outcome.error };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DeliveryStore, type DeliveryRecord } from '../../lambdas/adapters/dynamo/delivery-store';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeliveryStore, legacyResult, type AttemptLog, type AttemptResult, type DeliveryRecord } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
 import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
 import { localDynamoClient, startLocalDynamo, type LocalDynamo } from '../support/dynamo';
@@ -18,7 +19,15 @@ const record = (version: number, fields: Partial<DeliveryRecord> = {}): Delivery
   const e = event(version);
   return { team: 'team-a', subscriptionId: 'sub_1', eventId: e.id, event: e, status: 'pending', attempts: 0, nextAttemptAt: NOW.toISOString(), createdAt: NOW.toISOString(), ...fields };
 };
-const log = (statusCode: number | null, at = NOW) => ({ at: at.toISOString(), eventId: 'evt_x', attempt: 1, statusCode, latencyMs: 3, error: statusCode === null ? 'refused' : null });
+const log = (statusCode: number | null, at = NOW, result: AttemptResult = statusCode !== null && statusCode < 300 ? 'delivered' : 'failed'): AttemptLog => ({
+  at: at.toISOString(),
+  eventId: 'evt_x',
+  attempt: 1,
+  result,
+  statusCode,
+  latencyMs: 3,
+  error: result === 'delivered' ? null : 'refused',
+});
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
@@ -74,17 +83,57 @@ describe('delivery records', () => {
 
 describe('attempt counters', () => {
   it.each([
-    [200, true],
-    [299, true],
-    [300, false],
-    [199, false],
-    [null, false],
-  ])('counts an answer of %s as %s', async (statusCode, succeeded) => {
-    const run = await deliveries.logAttempt('team-a', 'sub_1', log(statusCode), NOW);
+    ['a webhook answered 204', 204, 'delivered' as const, true],
+    ['a mail handed on, with no HTTP answer', null, 'delivered' as const, true],
+    ['a webhook answered 500', 500, 'failed' as const, false],
+    ['a refused connection', null, 'failed' as const, false],
+    ['a 2xx the channel judged a failure (Slack’s 200 "invalid_payload")', 200, 'failed' as const, false],
+  ])('counts %s by its result, not its status code', async (_what, statusCode, result, succeeded) => {
+    const run = await deliveries.logAttempt('team-a', 'sub_1', log(statusCode, NOW, result), NOW);
 
     const stored = await subscriptions.get('team-a', 'sub_1');
     expect(run).toEqual({ failingSince: succeeded ? null : NOW.toISOString() });
     expect([stored?.deliveredCount ?? 0, stored?.failedCount ?? 0]).toEqual(succeeded ? [1, 0] : [0, 1]);
+    expect(stored?.lastSuccessAt).toBe(succeeded ? NOW.toISOString() : undefined);
+    expect(stored?.lastFailureAt).toBe(succeeded ? undefined : NOW.toISOString());
+    expect(await deliveries.recentAttempts('sub_1')).toEqual([log(statusCode, NOW, result)]);
+  });
+
+  it('logs a skipped attempt and counts it nowhere: a run of failures goes on through it, and is not started by it', async () => {
+    const earlier = new Date(NOW.getTime() - 60_000);
+    const later = new Date(NOW.getTime() + 60_000);
+
+    const alone = await deliveries.logAttempt('team-a', 'sub_1', log(null, earlier, 'skipped'), earlier);
+    const untouched = await subscriptions.get('team-a', 'sub_1');
+    await deliveries.logAttempt('team-a', 'sub_1', log(500, NOW), NOW);
+    await deliveries.logAttempt('team-a', 'sub_1', log(null, later, 'skipped'), later);
+
+    const stored = await subscriptions.get('team-a', 'sub_1');
+    expect(alone).toEqual({ failingSince: null });
+    expect(untouched).toEqual({ id: 'sub_1', team: 'team-a', channel: 'webhook', url: 'https://hooks.example.com/x', filter: null, status: 'active', createdAt: NOW.toISOString() });
+    expect(stored).toMatchObject({ failedCount: 1, failingSince: NOW.toISOString(), lastFailureAt: NOW.toISOString() });
+    expect(stored?.deliveredCount).toBeUndefined();
+    expect((await deliveries.recentAttempts('sub_1')).map((a) => a.result)).toEqual(['skipped', 'failed', 'skipped']);
+  });
+
+  it('reads an attempt logged before results were kept by its answer: a 2xx, or no answer and no error, was delivered', async () => {
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: tableName, Item: marshall({ pk: 'SUB#sub_1', sk: `ATTEMPT#${NOW.toISOString()}#evt_old#1`, at: NOW.toISOString(), eventId: 'evt_old', attempt: 1, statusCode: null, latencyMs: 2, error: null }) }),
+    );
+
+    expect(await deliveries.recentAttempts('sub_1')).toEqual([{ at: NOW.toISOString(), eventId: 'evt_old', attempt: 1, result: 'delivered', statusCode: null, latencyMs: 2, error: null }]);
+  });
+
+  it.each([
+    [200, null, 'delivered'],
+    [299, null, 'delivered'],
+    [199, null, 'failed'],
+    [300, null, 'failed'],
+    [500, 'receiver answered 500', 'failed'],
+    [null, null, 'delivered'],
+    [null, 'connection refused', 'failed'],
+  ] as const)('reads a legacy attempt answered %s with error %s as %s', (statusCode, error, result) => {
+    expect(legacyResult(statusCode, error)).toBe(result);
   });
 
   it('keeps the start of a run of failures, and forgets it after a success', async () => {

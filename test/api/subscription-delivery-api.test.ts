@@ -40,7 +40,7 @@ describe('subscription delivery routes', () => {
     expect(sent.json).toMatchObject({ ok: true, statusCode: 202, error: null });
     expect(receiver.received[0]?.headers['webhook-id']).toMatch(/^evt_test_/);
     expect(read.json.delivery).toMatchObject({ delivered: 1, failedAttempts: 0, lastSuccessAt: expect.any(String) });
-    expect(read.json.delivery.recentAttempts[0]).toMatchObject({ statusCode: 202, attempt: 1, error: null, latencyMs: expect.any(Number) });
+    expect(read.json.delivery.recentAttempts[0]).toMatchObject({ result: 'delivered', statusCode: 202, attempt: 1, error: null, latencyMs: expect.any(Number) });
   });
 
   it('says when the earliest retry of a failed delivery is due, and nothing once none waits', async () => {
@@ -58,9 +58,17 @@ describe('subscription delivery routes', () => {
     await api.deps.deliveries.createIfAbsent({ team: 'team-a', subscriptionId: stored.id, eventId: event(3).id, event: event(3), status: 'pending', attempts: 0, nextAttemptAt: '2026-12-01T12:00:00.000Z', createdAt: now.toISOString() }, now);
 
     const waiting = await api.call('GET', `/v1/subscriptions/${id}`, { token });
+    await api.call('PATCH', `/v1/subscriptions/${id}`, { token, body: { paused: true } });
+    const paused = await api.call('GET', `/v1/subscriptions/${id}`, { token });
+    await api.deps.subscriptions.disable('team-a', id, { reason: 'failing', at: now });
+    await api.deps.subscriptions.update('team-a', id, { pausedAt: null });
+    const disabled = await api.call('GET', `/v1/subscriptions/${id}`, { token });
 
     expect(before.json.delivery.nextRetryAt).toBeNull();
     expect(waiting.json.delivery.nextRetryAt).toBe('2026-12-01T12:05:00.000Z');
+    // A retry that comes due while paused or disabled is skipped: none is shown as waiting.
+    expect([paused.json.paused, paused.json.delivery.nextRetryAt]).toEqual([true, null]);
+    expect([disabled.json.status, disabled.json.delivery.nextRetryAt]).toEqual(['disabled', null]);
   });
 
   it('refuses to test an email subscription, which SNS delivers', async () => {

@@ -427,7 +427,7 @@ describe('subscriptions', () => {
     const { json: hook } = await api.call('POST', '/v1/subscriptions', { token: teamA, body: { channel: 'webhook', url: 'https://hooks.example.com/x' } });
     const { json: fresh } = await api.call('GET', `/v1/subscriptions/${hook.id}`, { token: teamA });
     const at = new Date('2026-11-29T10:00:00Z');
-    await api.deps.deliveries.logAttempt('team-a', hook.id, { at: '2026-11-24T10:00:00.000Z', eventId: 'evt_1', attempt: 1, statusCode: 500, latencyMs: 3, error: 'receiver answered 500' }, at);
+    await api.deps.deliveries.logAttempt('team-a', hook.id, { at: '2026-11-24T10:00:00.000Z', eventId: 'evt_1', attempt: 1, result: 'failed', statusCode: 500, latencyMs: 3, error: 'receiver answered 500' }, at);
     await api.deps.subscriptions.disable('team-a', hook.id, { reason: 'failing', at });
 
     const { json: disabled } = await api.call('GET', `/v1/subscriptions/${hook.id}`, { token: teamA });

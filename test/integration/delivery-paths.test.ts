@@ -48,10 +48,10 @@ function verifies(secret: string, request: ReceivedRequest | undefined): boolean
 
 describe('a retry that comes due after the subscription changed', () => {
   it.each([
-    ['paused', (s: Subscription) => h.subscriptions.update(s.team, s.id, { pausedAt: h.now().toISOString() }), 'subscription paused'],
-    ['disabled', (s: Subscription) => h.subscriptions.disable(s.team, s.id, { reason: 'failing', at: h.now() }), 'subscription disabled'],
-    ['deleted', (s: Subscription) => h.subscriptions.delete(s.team, s.id), 'subscription deleted'],
-  ])('is dropped, not sent, when the subscription was %s meanwhile, and the record says why', async (_state, change, why) => {
+    ['paused', (s: Subscription) => h.subscriptions.update(s.team, s.id, { pausedAt: h.now().toISOString() }), 'subscription paused', 'skipped'],
+    ['disabled', (s: Subscription) => h.subscriptions.disable(s.team, s.id, { reason: 'failing', at: h.now() }), 'subscription disabled', 'abandoned'],
+    ['deleted', (s: Subscription) => h.subscriptions.delete(s.team, s.id), 'subscription deleted', 'abandoned'],
+  ])('is dropped, not sent, when the subscription was %s meanwhile, and the record says why', async (_state, change, why, status) => {
     const subscription = await h.subscribe({ channel: 'webhook', url: `${receiver.url}/hook` });
     receiver.answer({ status: 500 });
     const event = h.event();
@@ -62,9 +62,12 @@ describe('a retry that comes due after the subscription changed', () => {
     await h.runDueRetries();
 
     expect(receiver.received).toHaveLength(1);
-    expect(await h.deliveries.get(subscription.id, event.id)).toMatchObject({ status: 'abandoned', attempts: 1, nextAttemptAt: null });
-    expect((await h.deliveries.recentAttempts(subscription.id))[0]).toMatchObject({ eventId: event.id, attempt: 2, statusCode: null, error: why });
+    expect(await h.deliveries.get(subscription.id, event.id)).toMatchObject({ status, attempts: 1, nextAttemptAt: null });
+    expect((await h.deliveries.recentAttempts(subscription.id))[0]).toEqual({ at: h.now().toISOString(), eventId: event.id, attempt: 2, result: 'skipped', statusCode: null, latencyMs: 0, error: why });
     expect(h.scheduled).toEqual([]);
+    // The skip counts neither way: the one failure before it is all the subscription holds.
+    const counted = await h.subscriptions.get(subscription.team, subscription.id);
+    expect([counted?.deliveredCount, counted?.failedCount]).toEqual(status === 'skipped' || _state === 'disabled' ? [undefined, 1] : [undefined, undefined]);
   });
 
   it('is sent when it wakes exactly the early-wake allowance (1 s) before it is due, and put back to sleep a millisecond earlier', async () => {
@@ -202,6 +205,20 @@ describe('the email channel, where this process sends mail itself (the local run
     // The time the mail sender took, not a timestamp.
     expect(attempt?.latencyMs).toBeGreaterThanOrEqual(0);
     expect(attempt?.latencyMs).toBeLessThan(10_000);
+  });
+
+  it('counts a mail handed on as delivered, though it has no HTTP answer: no failure run, nothing toward disabling', async () => {
+    h = await deliveryHarness(dynamo, undefined, { channels: ['email'], email: { send: async () => undefined } });
+    const subscription = await h.subscribe({ channel: 'email', address: 'ops@corp.example' });
+
+    await h.service.deliverEvent(h.event());
+    await h.service.deliverEvent(h.event());
+
+    const stored = await h.subscriptions.get(subscription.team, subscription.id);
+    expect(stored).toMatchObject({ deliveredCount: 2, lastSuccessAt: h.now().toISOString() });
+    expect(stored?.failedCount).toBeUndefined();
+    expect(stored?.failingSince).toBeUndefined();
+    expect((await h.deliveries.recentAttempts(subscription.id)).map((a) => a.result)).toEqual(['delivered', 'delivered']);
   });
 
   it('fails, and retries, when email is among the channels but nothing here can send it', async () => {

@@ -81,7 +81,13 @@ describe('webhook delivery', () => {
     expect((await h.deliveries.get(subscription.id, event.id))?.status).toBe('delivered');
     const stored = await h.subscriptions.get('team-a', subscription.id);
     expect(stored).toMatchObject({ deliveredCount: 1, failedCount: 2 });
-    expect((await h.deliveries.recentAttempts(subscription.id)).map((a) => a.statusCode)).toEqual([200, 503, 500]);
+    expect((await h.deliveries.recentAttempts(subscription.id)).map((a) => [a.result, a.statusCode])).toEqual([
+      ['delivered', 200],
+      ['failed', 503],
+      ['failed', 500],
+    ]);
+    // The success ended the run of failures.
+    expect(stored?.failingSince).toBeUndefined();
     // Each failed attempt says what happened and when the next one is.
     expect(h.logger.at('warn').filter((l) => l.message === 'delivery attempt failed; retry scheduled').map((l) => l.extra)).toEqual([
       expect.objectContaining({ subscriptionId: subscription.id, eventId: event.id, attempt: 1, answer: 500, nextAttemptAt: expect.any(String) }),
@@ -204,6 +210,21 @@ describe('Slack delivery', () => {
       '*score*\n`0.91`',
     ]);
     for (const field of message.blocks[1].fields) expect(field.type).toBe('mrkdwn');
+  });
+
+  it('records a message Slack took as delivered, and one it refused as failed', async () => {
+    const subscription = await h.subscribe({ channel: 'slack', url: `${receiver.url}/services/T0/B0/x` });
+    receiver.answer({ status: 200 }, { status: 404, body: 'no_service' });
+
+    await h.service.deliverEvent(h.event());
+    h.advance(1_000);
+    await h.service.deliverEvent(h.event());
+
+    expect((await h.deliveries.recentAttempts(subscription.id)).map((a) => [a.result, a.statusCode])).toEqual([
+      ['failed', 404],
+      ['delivered', 200],
+    ]);
+    expect(await h.subscriptions.get('team-a', subscription.id)).toMatchObject({ deliveredCount: 1, failedCount: 1, failingSince: h.now().toISOString() });
   });
 
   it('waits as long as Slack’s Retry-After asks after a 429', async () => {

@@ -13,9 +13,20 @@ import { subscriptionKey } from './keys';
 
 /**
  * `batched`: an event waiting in a digest (the digest's record carries the
- * attempts); the others as for any delivery.
+ * attempts); `skipped`: a retry came due while the subscription was paused
+ * and was dropped, as a pause drops what happens during it (nothing was
+ * sent); the others as for any delivery.
  */
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'abandoned' | 'batched';
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'abandoned' | 'batched' | 'skipped';
+
+/**
+ * What one attempt came to, decided by the delivery path from the outcome's
+ * `ok` (a mail handed on is delivered with no HTTP status at all).
+ * `skipped`: nothing was sent (the subscription was paused, disabled or
+ * deleted when the attempt came due); it is neither a success nor a failure
+ * and counts toward nothing.
+ */
+export type AttemptResult = 'delivered' | 'failed' | 'skipped';
 
 /** One event owed to one subscription. */
 export interface DeliveryRecord {
@@ -62,6 +73,8 @@ export interface AttemptLog {
   at: string;
   eventId: string;
   attempt: number;
+  result: AttemptResult;
+  /** The receiver's HTTP status; null when there was none (a mail, a refused connection, a skip). */
   statusCode: number | null;
   latencyMs: number;
   error: string | null;
@@ -167,15 +180,18 @@ export class DeliveryStore {
    * Appends to the attempt log and bumps the subscription's counters: a
    * failure starts the run of failures (`failingSince`) unless one is under
    * way, a success ends it. One update, so the run needs no extra write.
+   * A skipped attempt is logged and counted nowhere: it says nothing about
+   * the receiver, so its run is reported as none.
    */
   async logAttempt(team: string, subscriptionId: string, log: AttemptLog, now: Date): Promise<FailureRun> {
-    const succeeded = log.statusCode !== null && log.statusCode >= 200 && log.statusCode < 300;
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: marshall({ pk: subPk(subscriptionId), sk: `ATTEMPT#${log.at}#${log.eventId}#${log.attempt}`, ...log, expiresAt: this.expiry(now) }),
       }),
     );
+    if (log.result === 'skipped') return { failingSince: null };
+    const succeeded = log.result === 'delivered';
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
@@ -295,8 +311,8 @@ export class DeliveryStore {
       }),
     );
     return (result.Items ?? []).map((item) => {
-      const { at, eventId, attempt, statusCode, latencyMs, error } = unmarshall(item);
-      return { at, eventId, attempt, statusCode: statusCode ?? null, latencyMs, error: error ?? null };
+      const { at, eventId, attempt, result: stored, statusCode, latencyMs, error } = unmarshall(item);
+      return { at, eventId, attempt, result: (stored as AttemptResult | undefined) ?? legacyResult(statusCode ?? null, error ?? null), statusCode: statusCode ?? null, latencyMs, error: error ?? null };
     });
   }
 
@@ -359,6 +375,15 @@ export class DeliveryStore {
   private expiry(now: Date): number {
     return Math.floor(now.getTime() / 1000) + this.retentionDays * DAY_SECONDS;
   }
+}
+
+/**
+ * What an attempt logged before results were recorded came to: a 2xx answer,
+ * or no answer and no error (a mail handed on), was delivered.
+ */
+export function legacyResult(statusCode: number | null, error: string | null): AttemptResult {
+  if (statusCode === null) return error === null ? 'delivered' : 'failed';
+  return statusCode >= 200 && statusCode < 300 ? 'delivered' : 'failed';
 }
 
 function toItem(record: DeliveryRecord): Record<string, unknown> {

@@ -52,8 +52,9 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
     onChanged();
   };
   const attempts = s.delivery?.recentAttempts ?? [];
-  const lastDay = attempts.filter((a) => Date.now() - Date.parse(a.at) < DAY_MS);
-  const ok = lastDay.filter((a) => a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300).length;
+  // Skipped attempts (paused) sent nothing: they count neither way.
+  const lastDay = attempts.filter((a) => Date.now() - Date.parse(a.at) < DAY_MS && a.result !== 'skipped');
+  const ok = lastDay.filter((a) => a.result === 'delivered').length;
   const base = `/v1/subscriptions/${encodeURIComponent(s.id)}`;
   return (
     <li class="card" data-subscription-id={s.id}>
@@ -73,7 +74,7 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
         <dt>Last 24 h</dt>
         <dd>{lastDay.length === 0 ? 'no attempts' : `${Math.round((ok / lastDay.length) * 100)}% delivered (${ok} of ${lastDay.length} recent attempts)`}</dd>
         <dt>Next retry</dt>
-        <dd>{s.delivery?.nextRetryAt ? when(s.delivery.nextRetryAt) : 'none waiting'}</dd>
+        <dd>{s.paused ? 'none while paused' : s.delivery?.nextRetryAt ? when(s.delivery.nextRetryAt) : 'none waiting'}</dd>
         {s.failingSince && (
           <>
             <dt>Failing since</dt>
@@ -112,15 +113,15 @@ function SubscriptionCard({ subscription: s, onChanged }: { subscription: Subscr
           </thead>
           <tbody>
             {attempts.slice(0, 10).map((a) => {
-              const failed = a.statusCode === null || a.statusCode < 200 || a.statusCode >= 300;
+              const failed = a.result === 'failed';
               return (
-                <tr class={failed ? 'failed' : ''}>
+                <tr class={failed ? 'failed' : a.result === 'skipped' ? 'skipped' : ''}>
                   <td>{when(a.at)}</td>
                   <td>
                     <code>{a.eventId}</code> #{a.attempt}
                   </td>
                   <td>{a.statusCode ?? '–'}</td>
-                  <td>{a.error ?? ''}</td>
+                  <td>{a.result === 'skipped' ? `skipped: ${a.error ?? ''}` : (a.error ?? '')}</td>
                   <td>
                     {failed && !a.eventId.startsWith('evt_test_') && (
                       <button type="button" onClick={() => run('Redeliver', () => api('POST', `${base}/redeliver`, { eventId: a.eventId }))}>
