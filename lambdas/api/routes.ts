@@ -377,7 +377,7 @@ export const ROUTES: Route[] = [
       } finally {
         if (!stored) await deps.quota.release(team, 'subscriptions', deps.now());
       }
-      return json(201, { ...subscriptionView(subscription), ...(secret ? { secret } : {}) });
+      return json(201, { ...subscriptionView(subscription, deps.now()), ...(secret ? { secret } : {}) });
     },
   },
   {
@@ -385,14 +385,14 @@ export const ROUTES: Route[] = [
     path: '/v1/subscriptions',
     operationId: 'listSubscriptions',
     auth: 'team',
-    summary: 'List the team’s subscriptions',
+    summary: 'List the team’s subscriptions, each with its health and last 24 h figures (what a list of them needs, in one request)',
     query: S.ListQuery,
     responses: { 200: ok('A page of subscriptions.', S.SubscriptionPage) },
     handle: async ({ deps, team, query }) => {
       const { limit, cursor } = query as z.infer<typeof S.ListQuery>;
       const scope = { team, list: 'subscriptions' };
       const page = await deps.subscriptions.list(team, limit, await deps.cursors.verify(cursor, scope));
-      return json(200, { items: page.items.map(subscriptionView), nextCursor: await deps.cursors.sign(page.nextCursor, scope) });
+      return json(200, { items: page.items.map((item) => subscriptionView(item, deps.now())), nextCursor: await deps.cursors.sign(page.nextCursor, scope) });
     },
   },
   {
@@ -415,7 +415,7 @@ export const ROUTES: Route[] = [
       const retries = isDeliverable(subscription);
       const [recentAttempts, nextRetryAt] = await Promise.all([deps.deliveries.recentAttempts(subscription.id), retries ? deps.deliveries.nextRetryAt(subscription.id) : null]);
       return json(200, {
-        ...subscriptionView(subscription),
+        ...subscriptionView(subscription, deps.now()),
         delivery: {
           delivered: subscription.deliveredCount ?? 0,
           failedAttempts: subscription.failedCount ?? 0,
@@ -477,9 +477,9 @@ export const ROUTES: Route[] = [
       if (input.paused === false && stored.status === 'disabled') {
         // Resuming a subscription Watchpost disabled is the team saying the receiver works again.
         const enabled = await deps.subscriptions.enable(team, current.id);
-        return json(200, subscriptionView(enabled ?? (await ownSubscription(deps, team, current.id))));
+        return json(200, subscriptionView(enabled ?? (await ownSubscription(deps, team, current.id)), deps.now()));
       }
-      return json(200, subscriptionView(stored));
+      return json(200, subscriptionView(stored, deps.now()));
     },
   },
   {

@@ -4,6 +4,7 @@ import { MAX_STALLED_AFTER_MINUTES } from '../domain/stall';
 import type {} from 'zod-openapi';
 import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
 import { DIGEST_MINUTES } from '../domain/digest';
+import { ATTENTION_ORDER } from '../domain/health';
 import { isKnownTimeZone, LOCAL_TIME, WEEKDAYS } from '../domain/quiet-hours';
 import { CHANNELS, FILTERABLE_EVENT_TYPES, GRADE_FILTERS } from '../domain/subscription';
 import { MAX_CURSOR_LENGTH } from '../adapters/dynamo/cursor';
@@ -244,6 +245,23 @@ const Snapshot = z
   })
   .meta({ id: 'Snapshot' });
 
+const ATTENTION = z.enum(ATTENTION_ORDER).meta({ description: 'How urgently it wants a person, most urgent first: critical, warning, notice, ok, idle. Lists sort by it, then by last change.' });
+
+const WatchHealthView = z
+  .object({
+    state: z
+      .string()
+      .meta({
+        description:
+          'One display state: `gone`, `failing` (the upstream could not be read the threshold number of times in a row), `erroring` (fewer), `paused`, `baseline` (no check yet), or the resource’s own phase: `pending`, `running`, `awaiting_input`, `succeeded`, `failed`, `cancelled`, `ending`, `unknown` (a status Watchpost does not know yet; `label` shows it). New states may be added: treat an unknown one like `unknown`.',
+      }),
+    attention: ATTENTION,
+    label: z.string().meta({ description: 'A short badge text, e.g. "failing ×12", "awaiting input".' }),
+    failures: z.number().int().meta({ description: 'Failed checks in a row.' }),
+    since: z.string().nullable().meta({ description: 'Failing or erroring: since when (the last error’s time when the run’s start is not kept).' }),
+  })
+  .meta({ id: 'WatchHealth' });
+
 export const WatchView = z
   .object({
     id: z.string(),
@@ -257,6 +275,7 @@ export const WatchView = z
     lastPolledAt: z.string().nullable(),
     lastError: z.object({ kind: z.string(), message: z.string(), at: z.string() }).nullable(),
     consecutiveFailures: z.number().int(),
+    health: WatchHealthView,
     createdAt: z.string(),
   })
   .meta({ id: 'Watch' });
@@ -290,6 +309,8 @@ const AttemptView = z
     statusCode: z.number().int().nullable().meta({ description: 'The receiver’s HTTP status; null when there was none (email, a refused connection, a skip).' }),
     latencyMs: z.number(),
     error: z.string().nullable(),
+    watchId: z.string().nullable().meta({ description: 'The watch the event came from; null for a test event (and attempts logged before this was kept).' }),
+    summary: z.string().nullable().meta({ description: 'What the event said, as a sentence ("Run finished (running → succeeded): grade A → C").' }),
   })
   .meta({ id: 'DeliveryAttempt' });
 
@@ -318,6 +339,34 @@ export const SubscriptionView = z
       .nullable()
       .meta({ description: '`failing`: every delivery failed for the service’s disable-after period (5 days by default); `gone`: the receiver answered 410. The team’s email subscriptions are told.' }),
     failingSince: z.string().nullable().meta({ description: 'Since when every delivery has failed; null after a success.' }),
+    health: z
+      .object({
+        state: z.enum(['healthy', 'degraded', 'failing', 'paused', 'disabled', 'unconfirmed']),
+        attention: ATTENTION,
+        reason: z.string().nullable().meta({ description: 'Why, in a few words.' }),
+      })
+      .meta({
+        id: 'SubscriptionHealth',
+        description:
+          '`disabled` and `paused` whatever the figures; `unconfirmed`: an email waiting for its recipient; `failing`: every delivery failed since `failingSince` and none got through in 24 h; `degraded`: a run of failures after some got through, or under 95% delivered in 24 h; else `healthy`.',
+      }),
+    last24h: z
+      .object({
+        since: z.string().meta({ description: 'The first hour counted: the figures cover the current hour and the 23 before it.' }),
+        delivered: z.number().int(),
+        failed: z.number().int(),
+        successRate: z.number().nullable().meta({ description: 'delivered ÷ (delivered + failed), 0 to 1; null with no attempt. Skipped attempts (paused) count neither way.' }),
+        latencyMs: z
+          .object({
+            timed: z.number().int().meta({ description: 'Attempts that reached the receiver (delivered, or answered with a status).' }),
+            p50: z.number().nullable(),
+            p95: z.number().nullable(),
+          })
+          .meta({ description: 'p50 and p95 as the upper edge of their histogram bin (10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5, 10, 30 s); null with nothing timed or beyond 30 s.' }),
+      })
+      .meta({ id: 'DeliveryFigures', description: 'True counts over the last 24 hours, kept by the hour as attempts are made.' }),
+    lastSuccessAt: z.string().nullable(),
+    lastFailureAt: z.string().nullable(),
     previousSecretExpiresAt: z
       .string()
       .nullable()

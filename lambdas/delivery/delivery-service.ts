@@ -7,6 +7,7 @@ import { forEachBounded } from '../domain/concurrency';
 import { retryDelayMs } from '../domain/delivery-schedule';
 import { CLOUDEVENTS_BATCH_CONTENT_TYPE, cloudEventsBatch, digestId, digestRelease, periodEnd } from '../domain/digest';
 import { holdUntil } from '../domain/quiet-hours';
+import { eventSentence } from '../domain/event-sentence';
 import { buildWatchEvent, EVENT_TYPES, type WatchEvent } from '../domain/events';
 import type { Logger, SecretBox } from '../domain/ports';
 import { chatDigest, chatMessage } from '../domain/chat-message';
@@ -244,7 +245,7 @@ export class DeliveryService {
       // Nothing is sent, so the log says skipped: neither a success nor a failure, and nothing to retry.
       const paused = Boolean(subscription?.pausedAt);
       const why = !subscription ? 'subscription deleted' : paused ? 'subscription paused' : 'subscription disabled';
-      const log: AttemptLog = { at: deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, result: 'skipped', statusCode: null, latencyMs: 0, error: why };
+      const log: AttemptLog = { ...this.log(record, { ok: false, statusCode: null, latencyMs: 0, error: why }), result: 'skipped' };
       await deps.deliveries.recordAttempt(record, log, { status: paused ? 'skipped' : 'abandoned', attempts: record.attempts, nextAttemptAt: null }, deps.now());
       return;
     }
@@ -314,7 +315,7 @@ export class DeliveryService {
       id: `evt_test_${randomUUID().replace(/-/g, '')}`,
     };
     const outcome = await this.send(subscription, event);
-    await this.deps.deliveries.logAttempt(subscription.team, subscription.id, { at: now.toISOString(), eventId: event.id, attempt: 1, ...pick(outcome) }, now);
+    await this.deps.deliveries.logAttempt(subscription.team, subscription.id, { at: now.toISOString(), eventId: event.id, attempt: 1, ...pick(outcome), watchId: null, summary: eventSentence(event) }, now);
     return outcome;
   }
 
@@ -465,8 +466,12 @@ export class DeliveryService {
     }
   }
 
-  private log(record: AttemptTarget, outcome: AttemptOutcome): AttemptLog {
-    return { at: this.deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, ...pick(outcome) };
+  private log(record: AttemptTarget & { event?: WatchEvent; eventIds?: string[] }, outcome: AttemptOutcome): AttemptLog {
+    // A digest's attempt names how many events it carried; an event's, its watch and what it said.
+    const about = record.event
+      ? { watchId: record.event.data.watchId, summary: eventSentence(record.event) }
+      : { watchId: null, summary: record.eventIds ? `Digest of ${record.eventIds.length} event${record.eventIds.length === 1 ? '' : 's'}` : null };
+    return { at: this.deps.now().toISOString(), eventId: record.eventId, attempt: record.attempts + 1, ...pick(outcome), ...about };
   }
 }
 

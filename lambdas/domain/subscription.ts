@@ -1,3 +1,4 @@
+import type { HourBucket } from './delivery-figures';
 import { EVENT_TYPES, type WatchEvent } from './events';
 import type { ResourceType, TrackedField } from './resource';
 import { GRADES } from './snapshot';
@@ -108,6 +109,8 @@ export interface Subscription {
    * disable-after period is disabled.
    */
   failingSince?: string | undefined;
+  /** The last 24 hours of attempts, by the hour (see delivery-figures.ts), kept by the delivery store. */
+  deliveryHours?: HourBucket[] | undefined;
   /** When and why deliveries were turned off (see DisabledReason); `PATCH {"paused": false}` turns them back on. */
   disabledAt?: string | undefined;
   disabledReason?: DisabledReason | undefined;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeliveryStore, legacyResult, type AttemptLog, type AttemptResult, type DeliveryRecord } from '../../lambdas/adapters/dynamo/delivery-store';
 import { SubscriptionStore } from '../../lambdas/adapters/dynamo/subscription-store';
+import { LATENCY_EDGES_MS } from '../../lambdas/domain/delivery-figures';
 import { buildWatchEvent, EVENT_TYPES } from '../../lambdas/domain/events';
 import { localDynamoClient, startLocalDynamo, type LocalDynamo } from '../support/dynamo';
 
@@ -27,6 +28,8 @@ const log = (statusCode: number | null, at = NOW, result: AttemptResult = status
   statusCode,
   latencyMs: 3,
   error: result === 'delivered' ? null : 'refused',
+  watchId: 'w_1',
+  summary: 'Run finished (running → succeeded)',
 });
 
 beforeAll(async () => {
@@ -121,7 +124,7 @@ describe('attempt counters', () => {
       new PutItemCommand({ TableName: tableName, Item: marshall({ pk: 'SUB#sub_1', sk: `ATTEMPT#${NOW.toISOString()}#evt_old#1`, at: NOW.toISOString(), eventId: 'evt_old', attempt: 1, statusCode: null, latencyMs: 2, error: null }) }),
     );
 
-    expect(await deliveries.recentAttempts('sub_1')).toEqual([{ at: NOW.toISOString(), eventId: 'evt_old', attempt: 1, result: 'delivered', statusCode: null, latencyMs: 2, error: null }]);
+    expect(await deliveries.recentAttempts('sub_1')).toEqual([{ at: NOW.toISOString(), eventId: 'evt_old', attempt: 1, result: 'delivered', statusCode: null, latencyMs: 2, error: null, watchId: null, summary: null }]);
   });
 
   it.each([
@@ -152,6 +155,54 @@ describe('attempt counters', () => {
 
     expect(await deliveries.logAttempt('team-a', 'sub_1', log(500), NOW)).toEqual({ failingSince: null });
     expect(await subscriptions.get('team-a', 'sub_1')).toBeUndefined();
+  });
+});
+
+describe('hourly delivery buckets (the last 24 h figures)', () => {
+  const at = (hours: number, minutes = 0) => new Date(NOW.getTime() + hours * 3_600_000 + minutes * 60_000);
+  const attempt = (when: Date, result: AttemptResult, latencyMs: number, statusCode: number | null = result === 'delivered' ? 200 : 500): AttemptLog => ({
+    at: when.toISOString(),
+    eventId: `evt_${when.getTime()}_${latencyMs}`,
+    attempt: 1,
+    result,
+    statusCode,
+    latencyMs,
+    error: result === 'delivered' ? null : 'x',
+  });
+  const hours = async () => (await subscriptions.get('team-a', 'sub_1'))?.deliveryHours;
+  const bins = (fill: Record<number, number>) => Array.from({ length: LATENCY_EDGES_MS.length + 1 }, (_, index) => fill[index] ?? 0);
+
+  it('counts each attempt into its hour’s bucket: results, and latency by bin for what reached the receiver', async () => {
+    const hour = Math.floor(NOW.getTime() / 3_600_000);
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(0, 1), 'delivered', 8), NOW);
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(0, 2), 'delivered', 400), NOW);
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(0, 3), 'failed', 90), NOW);
+    // A refused connection: failed, with no answer and no latency worth counting.
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(0, 4), 'failed', 0, null), NOW);
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(1, 0), 'delivered', 40_000), NOW);
+
+    expect(await hours()).toEqual([
+      { hour, delivered: 2, failed: 2, latency: bins({ 0: 1, 3: 1, 5: 1 }) },
+      { hour: hour + 1, delivered: 1, failed: 0, latency: bins({ [LATENCY_EDGES_MS.length]: 1 }) },
+    ]);
+    expect(await subscriptions.get('team-a', 'sub_1')).toMatchObject({ deliveredCount: 3, failedCount: 2 });
+  });
+
+  it('starts a bucket afresh when its slot comes round a day later, and keeps only the totals for an attempt logged after its slot moved on', async () => {
+    const hour = Math.floor(NOW.getTime() / 3_600_000);
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(0), 'failed', 30), NOW);
+    await deliveries.logAttempt('team-a', 'sub_1', attempt(at(24), 'delivered', 30), NOW);
+    const late = await deliveries.logAttempt('team-a', 'sub_1', attempt(at(0, 30), 'failed', 30), NOW);
+
+    expect(await hours()).toEqual([{ hour: hour + 24, delivered: 1, failed: 0, latency: bins({ 2: 1 }) }]);
+    expect(late).toEqual({ failingSince: at(0, 30).toISOString() });
+    expect(await subscriptions.get('team-a', 'sub_1')).toMatchObject({ deliveredCount: 1, failedCount: 2 });
+  });
+
+  it('counts every one of many attempts logged at once into the same new bucket', async () => {
+    await Promise.all(Array.from({ length: 12 }, (_, index) => deliveries.logAttempt('team-a', 'sub_1', { ...attempt(at(0, index), 'delivered', 20), eventId: `evt_${index}` }, NOW)));
+
+    expect(await hours()).toEqual([{ hour: Math.floor(NOW.getTime() / 3_600_000), delivered: 12, failed: 0, latency: bins({ 1: 12 }) }]);
   });
 });
 

@@ -43,6 +43,29 @@ describe('subscription delivery routes', () => {
     expect(read.json.delivery.recentAttempts[0]).toMatchObject({ result: 'delivered', statusCode: 202, attempt: 1, error: null, latencyMs: expect.any(Number) });
   });
 
+  it('lists every subscription with its health and true 24 h figures in one request', async () => {
+    const good = await webhook();
+    const bad = await webhook();
+    receiver.answer({ status: 204 }, { status: 204 }, { status: 500 });
+    await api.call('POST', `/v1/subscriptions/${good}/test`, { token });
+    await api.call('POST', `/v1/subscriptions/${good}/test`, { token });
+    await api.call('POST', `/v1/subscriptions/${bad}/test`, { token });
+    await api.call('PATCH', `/v1/subscriptions/${good}`, { token, body: { description: 'still counted' } });
+
+    const list = await api.call('GET', '/v1/subscriptions', { token });
+
+    const byId = Object.fromEntries((list.json.items as Array<{ id: string }>).map((item) => [item.id, item]));
+    expect(byId[good]).toMatchObject({
+      health: { state: 'healthy', attention: 'ok', reason: '100% delivered in 24 h' },
+      last24h: { delivered: 2, failed: 0, successRate: 1, latencyMs: { timed: 2, p50: expect.any(Number), p95: expect.any(Number) } },
+      lastSuccessAt: expect.any(String),
+      lastFailureAt: null,
+    });
+    expect(byId[bad]).toMatchObject({ health: { state: 'failing', attention: 'critical', reason: '0% delivered in 24 h' }, last24h: { delivered: 0, failed: 1, successRate: 0 }, failingSince: expect.any(String) });
+    // The list carries no per-subscription reads: no attempts, no retry schedule.
+    expect(byId[good]).not.toHaveProperty('delivery');
+  });
+
   it('says when the earliest retry of a failed delivery is due, and nothing once none waits', async () => {
     const id = await webhook();
     const before = await api.call('GET', `/v1/subscriptions/${id}`, { token });

@@ -63,7 +63,7 @@ describe('a retry that comes due after the subscription changed', () => {
 
     expect(receiver.received).toHaveLength(1);
     expect(await h.deliveries.get(subscription.id, event.id)).toMatchObject({ status, attempts: 1, nextAttemptAt: null });
-    expect((await h.deliveries.recentAttempts(subscription.id))[0]).toEqual({ at: h.now().toISOString(), eventId: event.id, attempt: 2, result: 'skipped', statusCode: null, latencyMs: 0, error: why });
+    expect((await h.deliveries.recentAttempts(subscription.id))[0]).toEqual({ at: h.now().toISOString(), eventId: event.id, attempt: 2, result: 'skipped', statusCode: null, latencyMs: 0, error: why, watchId: 'w_1', summary: 'Run finished (running → succeeded): grade C → A' });
     expect(h.scheduled).toEqual([]);
     // The skip counts neither way: the one failure before it is all the subscription holds.
     const counted = await h.subscriptions.get(subscription.team, subscription.id);
@@ -145,7 +145,7 @@ describe('signing', () => {
     const outcome = await h.service.sendTest(subscription);
 
     const [attempt] = await h.deliveries.recentAttempts(subscription.id);
-    expect(attempt).toMatchObject({ at: h.now().toISOString(), attempt: 1, statusCode: 200, error: null, eventId: expect.stringMatching(/^evt_test_[0-9a-f]{32}$/) });
+    expect(attempt).toMatchObject({ at: h.now().toISOString(), attempt: 1, result: 'delivered', statusCode: 200, error: null, watchId: null, summary: 'Test notification', eventId: expect.stringMatching(/^evt_test_[0-9a-f]{32}$/) });
     expect(receiver.received[0]?.headers['webhook-id']).toBe(attempt?.eventId);
     expect(outcome).toMatchObject({ ok: true, statusCode: 200, error: null });
     // A receiver can tell the test event from a real one by its watch as well as its type.

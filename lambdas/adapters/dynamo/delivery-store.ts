@@ -9,7 +9,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { WatchEvent } from '../../domain/events';
+import { emptyBucket, hourOf, latencyBin, slotOf } from '../../domain/delivery-figures';
 import { subscriptionKey } from './keys';
+
+/** The subscription item's attributes that hold its hourly delivery buckets: `deliveryHour0` to `deliveryHour23`. */
+export const BUCKET_ATTRIBUTE = 'deliveryHour';
 
 /**
  * `batched`: an event waiting in a digest (the digest's record carries the
@@ -78,6 +82,9 @@ export interface AttemptLog {
   statusCode: number | null;
   latencyMs: number;
   error: string | null;
+  /** The event's watch and what it said (see eventSentence), kept with the attempt so a list of attempts reads without the events. */
+  watchId?: string | null | undefined;
+  summary?: string | null | undefined;
 }
 
 /** Since when every delivery to a subscription has failed; null when the last one succeeded. */
@@ -187,31 +194,56 @@ export class DeliveryStore {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: marshall({ pk: subPk(subscriptionId), sk: `ATTEMPT#${log.at}#${log.eventId}#${log.attempt}`, ...log, expiresAt: this.expiry(now) }),
+        Item: marshall({ pk: subPk(subscriptionId), sk: `ATTEMPT#${log.at}#${log.eventId}#${log.attempt}`, ...log, expiresAt: this.expiry(now) }, { removeUndefinedValues: true }),
       }),
     );
     if (log.result === 'skipped') return { failingSince: null };
+    const key = marshall(subscriptionKey(team, subscriptionId));
     const succeeded = log.result === 'delivered';
-    try {
-      const result = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(subscriptionKey(team, subscriptionId)),
-          UpdateExpression: succeeded
-            ? 'ADD deliveredCount :one SET lastSuccessAt = :at REMOVE failingSince'
-            : 'ADD failedCount :one SET lastFailureAt = :at, failingSince = if_not_exists(failingSince, :at)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: marshall({ ':one': 1, ':at': log.at }),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const failingSince = result.Attributes?.failingSince?.S;
-      return { failingSince: failingSince ?? null };
-    } catch (error) {
-      // The subscription was deleted meanwhile: nothing to count.
-      if (error instanceof ConditionalCheckFailedException) return { failingSince: null };
-      throw error;
+    const hour = hourOf(new Date(log.at));
+    const bucket = `${BUCKET_ATTRIBUTE}${slotOf(hour)}`;
+    // Sent and answered (or handed on): its latency is the receiver's; a refused connection has none worth counting.
+    const bin = succeeded || log.statusCode !== null ? latencyBin(log.latencyMs) : undefined;
+    const counters = succeeded
+      ? { add: ['deliveredCount :one'], set: ['lastSuccessAt = :at'], remove: ['failingSince'] }
+      : { add: ['failedCount :one'], set: ['lastFailureAt = :at', 'failingSince = if_not_exists(failingSince, :at)'], remove: [] };
+    const count = succeeded ? 'delivered' : 'failed';
+    const fresh = emptyBucket(hour);
+    fresh[count] = 1;
+    if (bin !== undefined) fresh.latency[bin] = 1;
+    // The bucket of this hour is counted into; one of an older hour (or none) is started afresh; an
+    // attempt logged after its bucket moved on to a newer hour (a day late) keeps only the totals.
+    const plans: Array<{ set: string[]; condition: string; values: Record<string, unknown> }> = [
+      {
+        set: [`#bucket.#count = #bucket.#count + :one`, ...(bin === undefined ? [] : [`#bucket.latency[${bin}] = #bucket.latency[${bin}] + :one`])],
+        condition: 'attribute_exists(pk) AND #bucket.#hour = :hour',
+        values: { ':hour': hour },
+      },
+      { set: ['#bucket = :fresh'], condition: 'attribute_exists(pk) AND (attribute_not_exists(#bucket) OR #bucket.#hour < :hour)', values: { ':hour': hour, ':fresh': fresh } },
+    ];
+    // A second writer may start the bucket between the two: then it is counted into after all.
+    const attempts = [plans[0]!, plans[1]!, plans[0]!, { set: [], condition: 'attribute_exists(pk)', values: {} }];
+    for (const plan of attempts) {
+      const usesBucket = plan.set.length > 0;
+      try {
+        const result = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: [`ADD ${counters.add.join(', ')}`, `SET ${[...counters.set, ...plan.set].join(', ')}`, ...(counters.remove.length > 0 ? [`REMOVE ${counters.remove.join(', ')}`] : [])].join(' '),
+            ConditionExpression: plan.condition,
+            ...(usesBucket ? { ExpressionAttributeNames: { '#bucket': bucket, '#hour': 'hour', ...(plan.set[0]?.includes('#count') ? { '#count': count } : {}) } } : {}),
+            ExpressionAttributeValues: marshall({ ':one': 1, ':at': log.at, ...plan.values }),
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return { failingSince: result.Attributes?.failingSince?.S ?? null };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
+    // The subscription was deleted meanwhile: nothing to count.
+    return { failingSince: null };
   }
 
   /**
@@ -311,8 +343,18 @@ export class DeliveryStore {
       }),
     );
     return (result.Items ?? []).map((item) => {
-      const { at, eventId, attempt, result: stored, statusCode, latencyMs, error } = unmarshall(item);
-      return { at, eventId, attempt, result: (stored as AttemptResult | undefined) ?? legacyResult(statusCode ?? null, error ?? null), statusCode: statusCode ?? null, latencyMs, error: error ?? null };
+      const { at, eventId, attempt, result: stored, statusCode, latencyMs, error, watchId, summary } = unmarshall(item);
+      return {
+        at,
+        eventId,
+        attempt,
+        result: (stored as AttemptResult | undefined) ?? legacyResult(statusCode ?? null, error ?? null),
+        statusCode: statusCode ?? null,
+        latencyMs,
+        error: error ?? null,
+        watchId: watchId ?? null,
+        summary: summary ?? null,
+      };
     });
   }
 

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Subscription, SubscriptionStatus } from '../../domain/subscription';
+import type { HourBucket } from '../../domain/delivery-figures';
 import type { DisabledReason } from '../../domain/subscription-notice';
 import { decodeCursor, encodeCursor, type Page } from './cursor';
 import { subscriptionKey, SUBSCRIPTION_PREFIX, teamPk } from './keys';
@@ -200,7 +201,17 @@ export class SubscriptionStore {
   }
 }
 
+/** The delivery store's hourly buckets on the item (`deliveryHour0`…`deliveryHour23`), gathered into one list. */
+const BUCKET = /^deliveryHour\d+$/;
+
 function toSubscription(item: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue>): Subscription {
   const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
-  return { filter: null, ...rest } as Subscription;
+  const deliveryHours: HourBucket[] = [];
+  for (const name of Object.keys(rest)) {
+    if (!BUCKET.test(name)) continue;
+    const { hour, delivered, failed, latency } = rest[name] as HourBucket;
+    deliveryHours.push({ hour: Number(hour), delivered: Number(delivered), failed: Number(failed), latency: (latency ?? []).map(Number) });
+    delete rest[name];
+  }
+  return { filter: null, ...rest, ...(deliveryHours.length > 0 ? { deliveryHours: deliveryHours.sort((a, b) => a.hour - b.hour) } : {}) } as Subscription;
 }
