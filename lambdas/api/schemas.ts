@@ -275,6 +275,8 @@ export const WatchView = z
     lastPolledAt: z.string().nullable(),
     lastError: z.object({ kind: z.string(), message: z.string(), at: z.string() }).nullable(),
     consecutiveFailures: z.number().int(),
+    failingSince: z.string().nullable().meta({ description: 'When the current run of failed checks began; null while checks work.' }),
+    lastChangeAt: z.string().nullable().meta({ description: 'When Watchpost last saw the resource change (the time of its last event); null before any.' }),
     health: WatchHealthView,
     createdAt: z.string(),
   })

@@ -17,6 +17,8 @@ export function watchView(watch: Watch) {
     lastPolledAt: watch.lastPolledAt,
     lastError: watch.lastError,
     consecutiveFailures: watch.consecutiveFailures,
+    failingSince: watch.failingSince ?? null,
+    lastChangeAt: watch.lastChangeAt ?? null,
     health: watchHealth({ ...watch, current: watch.snapshot }),
     createdAt: watch.createdAt,
   };

@@ -21,13 +21,9 @@ export function isPostedChannel(channel: Channel): channel is PostedChannel {
 }
 export type SubscriptionStatus = 'active' | 'pending_confirmation' | 'disabled';
 
-/** Event types as a filter names them: the CloudEvents type without `io.watchpost.`. */
-export const FILTERABLE_EVENT_TYPES = ['resource.changed', 'resource.gone', 'resource.stalled', 'resource.resumed', 'watch.failing', 'watch.recovered'] as const;
-export type FilterableEventType = (typeof FILTERABLE_EVENT_TYPES)[number];
+import type { FilterableEventType, GradeFilter } from './filter-options';
 
-/** `any`: the grade changed at all (appearing included); `improved`/`worsened`: from one letter to a better/worse one (A best). */
-export const GRADE_FILTERS = ['any', 'improved', 'worsened'] as const;
-export type GradeFilter = (typeof GRADE_FILTERS)[number];
+export { FILTERABLE_EVENT_TYPES, GRADE_FILTERS, type FilterableEventType, type GradeFilter } from './filter-options';
 
 /**
  * Every field is optional and they combine with AND. `watchIds`,

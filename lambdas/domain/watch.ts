@@ -30,6 +30,10 @@ export interface Watch extends WatchIdentity {
   consecutiveFailures: number;
   lastError: LastError | null;
   lastPolledAt: string | null;
+  /** When the poller last committed a change of the resource (an event it announced); absent before the first. */
+  lastChangeAt?: string | null | undefined;
+  /** When the current run of failed polls began; absent while polls work. */
+  failingSince?: string | null | undefined;
   createdAt: string;
 }
 

@@ -268,6 +268,29 @@ describe('pollWatches against DynamoDB and the upstream simulator', () => {
     expect(h.published()[0]?.data.failure).toMatchObject({ kind: 'unavailable', consecutiveFailures: 3 });
     const stored = await h.store.getWatch(watch.watchId);
     expect(stored).toMatchObject({ consecutiveFailures: 0, lastError: null });
+    expect(stored?.failingSince).toBeUndefined();
+  });
+
+  it('keeps since when polls have failed, from the first failure of the run, and when the resource last changed', async () => {
+    simulator.putDataset('ds_1', { status: 'running' });
+    const watch = await h.watch({ type: 'dataset', datasetId: 'ds_1' });
+    await h.poll();
+    const baseline = await h.store.getWatch(watch.watchId);
+    simulator.addFault({ path: '/api/v1/datasets/ds_1', status: 503 });
+    await h.poll();
+    const first = await h.store.getWatch(watch.watchId);
+    await h.poll();
+    const second = await h.store.getWatch(watch.watchId);
+    simulator.clearFaults();
+    simulator.putDataset('ds_1', { status: 'succeeded' });
+    await h.poll();
+    const changed = await h.store.getWatch(watch.watchId);
+
+    expect([baseline?.failingSince, baseline?.lastChangeAt]).toEqual([undefined, undefined]);
+    expect(first?.failingSince).toBe(first?.lastError?.at);
+    expect(second?.failingSince).toBe(first?.lastError?.at);
+    expect(changed?.failingSince).toBeUndefined();
+    expect(changed?.lastChangeAt).toBe(changed?.lastPolledAt);
   });
 
   it('follows a correction session through its lifecycle after logging in', async () => {

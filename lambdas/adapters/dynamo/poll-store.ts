@@ -1,6 +1,6 @@
 import { BatchWriteItemCommand, ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { WatchEvent } from '../../domain/events';
+import { EVENT_TYPES, type WatchEvent } from '../../domain/events';
 import type { PollStore, SweepStateStore, WatchCommit } from '../../domain/ports';
 import { EMPTY_SWEEP_STATE, type SweepState } from '../../domain/sweep-plan';
 import type { Snapshot } from '../../domain/snapshot';
@@ -226,6 +226,18 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
       '#lastError = :lastError',
       '#lastPolledAt = :lastPolledAt',
     ];
+    // For the console's "Last change" and "failing since": kept in the same write, so they cost nothing more.
+    if (commit.enqueue.some((event) => event.type === EVENT_TYPES.changed || event.type === EVENT_TYPES.gone)) {
+      names['#lastChangeAt'] = 'lastChangeAt';
+      values[':lastChangeAt'] = commit.lastPolledAt;
+      sets.push('#lastChangeAt = :lastChangeAt');
+    }
+    names['#failingSince'] = 'failingSince';
+    if (commit.consecutiveFailures > 0) {
+      values[':failedAt'] = commit.lastError?.at ?? commit.lastPolledAt;
+      sets.push('#failingSince = if_not_exists(#failingSince, :failedAt)');
+    }
+    const removes = commit.consecutiveFailures > 0 ? '' : ' REMOVE #failingSince';
     if (commit.enqueue.length > 0) names['#outbox'] = 'outbox';
     commit.enqueue.forEach((event, index) => {
       names[`#e${index}`] = event.id;
@@ -233,7 +245,7 @@ export class DynamoPollStore implements PollStore, SweepStateStore {
       sets.push(`#outbox.#e${index} = :e${index}`);
     });
     // A watch that is gone stays in the poll index until its outbox is drained (see retire).
-    return updateWatchIf(this.client, this.tableName, { watchId, update: `SET ${sets.join(', ')}`, condition: '#version = :expected', names, values });
+    return updateWatchIf(this.client, this.tableName, { watchId, update: `SET ${sets.join(', ')}${removes}`, condition: '#version = :expected', names, values });
   }
 
   retire(watchId: string, expectedVersion: number): Promise<boolean> {

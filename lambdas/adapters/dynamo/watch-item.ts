@@ -63,6 +63,8 @@ export function itemToWatch(item: Item): Watch {
     consecutiveFailures: Number(raw.consecutiveFailures ?? 0),
     lastError: raw.lastError ?? null,
     lastPolledAt: raw.lastPolledAt ?? null,
+    ...(raw.lastChangeAt ? { lastChangeAt: raw.lastChangeAt } : {}),
+    ...(raw.failingSince ? { failingSince: raw.failingSince } : {}),
     createdAt: raw.createdAt,
   };
 }
