@@ -65,3 +65,23 @@ describe('the timeline picture of a watch', () => {
     ]);
   });
 });
+
+describe('the time axis', () => {
+  const at = (iso: string) => Date.parse(iso);
+  it('picks the smallest round step that gives at most the asked number of ticks, in the viewer’s zone', async () => {
+    const { timeTicks } = await import('../../lambdas/console/app/timeline');
+    expect(timeTicks(at('2026-12-04T10:07:00Z'), at('2026-12-04T11:50:00Z'), 6, 0)).toEqual([
+      { at: at('2026-12-04T10:30:00Z'), label: '10:30' },
+      { at: at('2026-12-04T11:00:00Z'), label: '11:00' },
+      { at: at('2026-12-04T11:30:00Z'), label: '11:30' },
+    ]);
+    expect(timeTicks(at('2026-12-04T10:07:00Z'), at('2026-12-04T11:50:00Z'), 6, 60).map((t) => t.label)).toEqual(['11:30', '12:00', '12:30']);
+  });
+
+  it('labels days once a step spans them, seconds below a minute, and a very short history by its start', async () => {
+    const { timeTicks } = await import('../../lambdas/console/app/timeline');
+    expect(timeTicks(at('2026-12-01T05:00:00Z'), at('2026-12-04T05:00:00Z'), 3, 0).map((t) => t.label)).toEqual(['2 Dec', '3 Dec', '4 Dec']);
+    expect(timeTicks(at('2026-12-04T10:00:05Z'), at('2026-12-04T10:00:45Z'), 6, 0).map((t) => t.label)).toEqual(['10:00:10', '10:00:20', '10:00:30', '10:00:40']);
+    expect(timeTicks(at('2026-12-04T10:00:01Z'), at('2026-12-04T10:00:04Z'), 6, 0)).toEqual([{ at: at('2026-12-04T10:00:01Z'), label: '10:00:01' }]);
+  });
+});

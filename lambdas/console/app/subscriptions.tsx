@@ -1,141 +1,127 @@
 import { useState } from 'preact/hooks';
 import { deliveryTarget } from '../../domain/delivery-target';
+import { attentionRank } from '../../domain/health';
 import { api, ApiError } from './api';
-import { when, type Page, type SubscriptionView } from './types';
-import { usePolled } from './watches';
+import { HealthBadge } from './health';
+import { useTitle } from './page';
+import { StaleBanner, usePolled } from './polled';
+import { Time } from './time';
+import type { Page, SubscriptionView } from './types';
 
-const DAY_MS = 86_400_000;
+/** One request per refresh: the list carries each subscription's health and 24 h figures. */
+const subscriptionsList = () => api<Page<SubscriptionView>>('GET', '/v1/subscriptions?limit=100');
 
-async function subscriptionsWithHealth(): Promise<SubscriptionView[]> {
-  const page = await api<Page<SubscriptionView>>('GET', '/v1/subscriptions?limit=100');
-  // The list has no delivery figures; a team has a few dozen subscriptions at most.
-  return Promise.all(page.items.map((s) => api<SubscriptionView>('GET', `/v1/subscriptions/${encodeURIComponent(s.id)}`)));
+export const percentOf = (rate: number | null) => (rate === null ? '–' : `${Math.floor(rate * 100)}%`);
+
+/** "p50 ≤ 25 ms · p95 ≤ 250 ms", from the histogram's bin edges. */
+export function latencyText(latency: SubscriptionView['last24h']['latencyMs']): string {
+  if (latency.timed === 0) return 'no timed attempt';
+  const edge = (ms: number | null) => (ms === null ? '> 30 s' : ms >= 1_000 ? `≤ ${ms / 1_000} s` : `≤ ${ms} ms`);
+  return `p50 ${edge(latency.p50)} · p95 ${edge(latency.p95)}`;
 }
 
-function state(s: SubscriptionView): string {
-  if (s.status === 'disabled') return s.disabledReason === 'gone' ? 'disabled (receiver said 410 Gone)' : 'disabled (failing)';
-  if (s.status === 'pending_confirmation') return 'pending confirmation';
-  return s.paused ? 'paused' : 'active';
+export function subscriptionName(s: Pick<SubscriptionView, 'channel' | 'address' | 'url' | 'description'>): string {
+  return `${s.channel} · ${s.description || deliveryTarget(s)}`;
+}
+
+/** "1 endpoint failing · 1 at 0% · 2 paused": what needs a person, counted. */
+export function subscriptionSummary(items: SubscriptionView[]): string[] {
+  const count = (state: string) => items.filter((s) => s.health.state === state).length;
+  const parts: string[] = [];
+  const atZero = items.filter((s) => s.last24h.successRate === 0).length;
+  if (count('failing') > 0) parts.push(`${count('failing')} ${count('failing') === 1 ? 'endpoint' : 'endpoints'} failing`);
+  if (atZero > 0) parts.push(`${atZero} at 0%`);
+  if (count('degraded') > 0) parts.push(`${count('degraded')} degraded`);
+  if (count('disabled') > 0) parts.push(`${count('disabled')} disabled`);
+  if (count('paused') > 0) parts.push(`${count('paused')} paused`);
+  parts.push(`${count('healthy')} healthy`);
+  return parts;
 }
 
 export function SubscriptionsPage() {
-  const { data, error, reload } = usePolled(subscriptionsWithHealth, []);
+  useTitle('Subscriptions');
+  const polled = usePolled(subscriptionsList, []);
+  const items = [...(polled.data?.items ?? [])].sort((a, b) => attentionRank(a.health.attention) - attentionRank(b.health.attention) || b.createdAt.localeCompare(a.createdAt));
+  const now = Date.now();
   return (
-    <section aria-labelledby="subs-title">
-      <h1 id="subs-title">Subscriptions</h1>
-      <AddSubscriptionForm onAdded={reload} />
-      {error && (
-        <p role="alert" class="error">
-          {error}
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        Subscriptions
+      </h1>
+      <StaleBanner polled={polled} />
+      {polled.data && (
+        <p class="summary" data-testid="summary">
+          {subscriptionSummary(items).join(' · ')}
         </p>
       )}
-      {data?.length === 0 && <p class="hint">No subscriptions yet: add a webhook, Slack or email above.</p>}
-      <ul class="cards">
-        {data?.map((s) => (
-          <SubscriptionCard key={s.id} subscription={s} onChanged={reload} />
-        ))}
-      </ul>
+      <AddSubscriptionForm onAdded={polled.reload} />
+      {polled.data?.items.length === 0 && <p class="hint">No subscriptions yet: add a webhook, Slack or email above.</p>}
+      {items.length > 0 && (
+        <table class={`subscriptions stacked${polled.error ? ' stale' : ''}`}>
+          <thead>
+            <tr>
+              <th scope="col">Subscription</th>
+              <th scope="col">Health</th>
+              <th scope="col">Delivered (24 h)</th>
+              <th scope="col">Latency (24 h)</th>
+              <th scope="col">Last success</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((s) => (
+              <tr data-subscription-id={s.id} data-state={s.health.state}>
+                <td data-label="Subscription">
+                  <a href={`#/subscriptions/${encodeURIComponent(s.id)}`}>{subscriptionName(s)}</a>
+                  <div class="sub">{deliveryTarget(s)}</div>
+                </td>
+                <td data-label="Health">
+                  <HealthBadge attention={s.health.attention} label={s.health.state} />
+                  {s.health.reason && <div class="sub">{s.health.reason}</div>}
+                  {s.failingSince && s.health.state !== 'paused' && (
+                    <div class="sub">
+                      failing since <Time iso={s.failingSince} now={now} />
+                    </div>
+                  )}
+                </td>
+                <td data-label="Delivered (24 h)">
+                  {percentOf(s.last24h.successRate)}
+                  <div class="sub">
+                    {s.last24h.delivered} delivered, {s.last24h.failed} failed
+                  </div>
+                </td>
+                <td data-label="Latency (24 h)">{latencyText(s.last24h.latencyMs)}</td>
+                <td data-label="Last success">
+                  <Time iso={s.lastSuccessAt} now={now} empty="never" />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }
 
-function SubscriptionCard({ subscription: s, onChanged }: { subscription: SubscriptionView; onChanged: () => void }) {
-  const [message, setMessage] = useState<string | null>(null);
-  const run = async (what: string, call: () => Promise<{ ok?: boolean; statusCode?: number | null; error?: string | null } | undefined>) => {
-    setMessage(null);
-    try {
-      const outcome = await call();
-      setMessage(outcome && outcome.ok === false ? `${what} failed: ${outcome.error ?? `answer ${outcome.statusCode}`}` : `${what}: done${outcome?.statusCode ? ` (${outcome.statusCode})` : ''}`);
-    } catch (error) {
-      setMessage(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    onChanged();
-  };
-  const attempts = s.delivery?.recentAttempts ?? [];
-  // Skipped attempts (paused) sent nothing: they count neither way.
-  const lastDay = attempts.filter((a) => Date.now() - Date.parse(a.at) < DAY_MS && a.result !== 'skipped');
-  const ok = lastDay.filter((a) => a.result === 'delivered').length;
-  const base = `/v1/subscriptions/${encodeURIComponent(s.id)}`;
+/** The secret of one subscription, shown once, saying whose it is. */
+export function SecretPanel({ secret, owner, note }: { secret: string; owner: string; note: string }) {
+  const [copied, setCopied] = useState(false);
   return (
-    <li class="card" data-subscription-id={s.id}>
-      <h2>
-        {s.channel} · {deliveryTarget(s)}
-      </h2>
-      {s.description && <p>{s.description}</p>}
-      <dl class="facts">
-        <dt>State</dt>
-        <dd>
-          <span class={`badge ${s.status === 'disabled' ? 'bad' : s.paused || s.status !== 'active' ? 'idle' : 'ok'}`}>{state(s)}</span>
-        </dd>
-        <dt>Filter</dt>
-        <dd>
-          <code>{s.filter ? JSON.stringify(s.filter) : 'every event of the team'}</code>
-        </dd>
-        <dt>Last 24 h</dt>
-        <dd>{lastDay.length === 0 ? 'no attempts' : `${Math.round((ok / lastDay.length) * 100)}% delivered (${ok} of ${lastDay.length} recent attempts)`}</dd>
-        <dt>Next retry</dt>
-        <dd>{s.paused ? 'none while paused' : s.delivery?.nextRetryAt ? when(s.delivery.nextRetryAt) : 'none waiting'}</dd>
-        {s.failingSince && (
-          <>
-            <dt>Failing since</dt>
-            <dd>{when(s.failingSince)}</dd>
-          </>
-        )}
-      </dl>
-      <div class="actions">
-        {s.channel !== 'email' && (
-          <button type="button" onClick={() => run('Test', () => api('POST', `${base}/test`))}>
-            Send test
-          </button>
-        )}
-        <button type="button" onClick={() => run(s.paused || s.status === 'disabled' ? 'Resume' : 'Pause', () => api('PATCH', base, { paused: !(s.paused || s.status === 'disabled') }))}>
-          {s.paused || s.status === 'disabled' ? 'Resume' : 'Pause'}
-        </button>
-      </div>
-      {message && (
-        <p role="status" class="hint">
-          {message}
-        </p>
-      )}
-      {attempts.length > 0 && (
-        <table class="attempts">
-          <caption>Last attempts</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Event</th>
-              <th scope="col">Answer</th>
-              <th scope="col">Error</th>
-              <th scope="col">
-                <span class="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {attempts.slice(0, 10).map((a) => {
-              const failed = a.result === 'failed';
-              return (
-                <tr class={failed ? 'failed' : a.result === 'skipped' ? 'skipped' : ''}>
-                  <td>{when(a.at)}</td>
-                  <td>
-                    <code>{a.eventId}</code> #{a.attempt}
-                  </td>
-                  <td>{a.statusCode ?? '–'}</td>
-                  <td>{a.result === 'skipped' ? `skipped: ${a.error ?? ''}` : (a.error ?? '')}</td>
-                  <td>
-                    {failed && !a.eventId.startsWith('evt_test_') && (
-                      <button type="button" onClick={() => run('Redeliver', () => api('POST', `${base}/redeliver`, { eventId: a.eventId }))}>
-                        Retry
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
-    </li>
+    <div class="secret" role="status">
+      <p>
+        Signing secret for <strong>{owner}</strong>: {note}
+      </p>
+      <code id="new-secret">{secret}</code>{' '}
+      <button
+        type="button"
+        aria-label={copied ? `Copied the secret for ${owner}` : `Copy the secret for ${owner}`}
+        onClick={async () => {
+          await navigator.clipboard.writeText(secret);
+          setCopied(true);
+        }}
+      >
+        {copied ? 'Copied' : 'Copy'}
+      </button>
+    </div>
   );
 }
 
@@ -144,21 +130,19 @@ function AddSubscriptionForm({ onAdded }: { onAdded: () => void }) {
   const [where, setWhere] = useState('');
   const [description, setDescription] = useState('');
   const [problem, setProblem] = useState<ApiError | null>(null);
-  const [secret, setSecret] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
+  const [created, setCreated] = useState<SubscriptionView | null>(null);
   const submit = async (event: Event) => {
     event.preventDefault();
     setProblem(null);
-    setSecret(null);
-    setCopied(false);
+    setCreated(null);
     try {
-      const created = await api<SubscriptionView>('POST', '/v1/subscriptions', {
+      const made = await api<SubscriptionView>('POST', '/v1/subscriptions', {
         channel,
         ...(channel === 'email' ? { address: where } : { url: where }),
         ...(description.trim() ? { description } : {}),
       });
       // Shown this once: the API never returns it again.
-      if (created.secret) setSecret(created.secret);
+      if (made.secret) setCreated(made);
       setWhere('');
       setDescription('');
       onAdded();
@@ -181,7 +165,15 @@ function AddSubscriptionForm({ onAdded }: { onAdded: () => void }) {
         </label>
         <label>
           {channel === 'email' ? 'Address' : 'URL'}{' '}
-          <input name="target" type={channel === 'email' ? 'email' : 'url'} required value={where} onInput={(e) => setWhere((e.target as HTMLInputElement).value)} aria-invalid={Boolean(fieldMessage)} aria-describedby="err-target" />
+          <input
+            name="target"
+            type={channel === 'email' ? 'email' : 'url'}
+            required
+            value={where}
+            onInput={(e) => setWhere((e.target as HTMLInputElement).value)}
+            aria-invalid={Boolean(fieldMessage)}
+            aria-describedby={fieldMessage ? 'err-target' : undefined}
+          />
           {fieldMessage && (
             <span id="err-target" class="error field-error">
               {fieldMessage}
@@ -198,21 +190,7 @@ function AddSubscriptionForm({ onAdded }: { onAdded: () => void }) {
           </p>
         )}
       </form>
-      {secret && (
-        <div class="secret" role="status">
-          <p>Signing secret: shown this once. Store it with your receiver now.</p>
-          <code id="new-secret">{secret}</code>{' '}
-          <button
-            type="button"
-            onClick={async () => {
-              await navigator.clipboard.writeText(secret);
-              setCopied(true);
-            }}
-          >
-            {copied ? 'Copied' : 'Copy'}
-          </button>
-        </div>
-      )}
+      {created?.secret && <SecretPanel secret={created.secret} owner={`${subscriptionName(created)} (${created.id})`} note="shown this once. Store it with your receiver now." />}
     </>
   );
 }

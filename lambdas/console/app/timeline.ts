@@ -7,7 +7,11 @@ export interface TimelineEvent {
   id: string;
   type: string;
   time: string;
-  data: { changes: Array<{ field: string; from: string | number | null; to: string | number | null }>; current: { status: string; grade: string | null } | null };
+  data: {
+    changes: Array<{ field: string; from: string | number | null; to: string | number | null }>;
+    current: { status: string; grade: string | null } | null;
+    failure?: { kind: string; message?: string; consecutiveFailures: number } | undefined;
+  };
 }
 
 export interface TimelineBar {
@@ -61,7 +65,8 @@ export function buildTimeline(events: TimelineEvent[], now: number, since?: numb
   if (open) bars.push({ lane: laneOf(open.status), status: open.status, from: open.from, to: Math.max(now, open.from) });
   const times = bars.flatMap((bar) => [bar.from, bar.to]).concat(grades.map((mark) => mark.at));
   const start = times.length > 0 ? Math.min(...times) : now;
-  const end = times.length > 0 ? Math.max(...times, start + 1) : now + 1;
+  // Up to now at least, so the "now" line has its place even after the last stretch ended.
+  const end = times.length > 0 ? Math.max(...times, now, start + 1) : now + 1;
   return { lanes, bars, grades, start, end };
 }
 
@@ -73,3 +78,32 @@ export function statusTone(status: string | null | undefined): 'ok' | 'bad' | 'b
   if (['running', 'sampling', 'predicting', 'annotating', 'processing', 'evaluating'].includes(s)) return 'busy';
   return 'idle';
 }
+
+const MINUTE = 60_000;
+const TICK_STEPS = [10_000, 30_000, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, 60 * MINUTE, 3 * 60 * MINUTE, 6 * 60 * MINUTE, 12 * 60 * MINUTE, 24 * 60 * MINUTE, 7 * 24 * 60 * MINUTE];
+
+/**
+ * Round times for the axis between start and end: the smallest step that
+ * gives at most `most` ticks, labelled as a time of day, or as a date once a
+ * step spans days. In the viewer's zone (`offsetMinutes` east of UTC, for tests).
+ */
+export function timeTicks(start: number, end: number, most: number, offsetMinutes = -new Date(start).getTimezoneOffset()): Array<{ at: number; label: string }> {
+  const span = Math.max(end - start, 1);
+  const step = TICK_STEPS.find((candidate) => span / candidate <= most) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
+  const offset = offsetMinutes * MINUTE;
+  const ticks: Array<{ at: number; label: string }> = [];
+  for (let at = Math.ceil((start + offset) / step) * step - offset; at <= end; at += step) {
+    const local = new Date(at + offset);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const clock = `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
+    const label = step >= 24 * 60 * MINUTE ? `${local.getUTCDate()} ${MONTHS[local.getUTCMonth()]}` : step < MINUTE ? `${clock}:${pad(local.getUTCSeconds())}` : clock;
+    ticks.push({ at, label });
+  }
+  if (ticks.length > 0) return ticks;
+  // A history shorter than the smallest step: its start, to the second.
+  const local = new Date(start + offset);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return [{ at: start, label: `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}` }];
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

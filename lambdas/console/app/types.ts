@@ -20,8 +20,13 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** A resource's short name; a type added later reads by its type and its first id field. */
 export function resourceName(resource: Resource): string {
-  return resource.type === 'dataset' ? `dataset ${resource.datasetId}` : `session ${resource.projectId}/${resource.correctionId}`;
+  if (resource.type === 'dataset') return `dataset ${resource.datasetId}`;
+  if (resource.type === 'correction_session') return `session ${resource.projectId}/${resource.correctionId}`;
+  const other = resource as unknown as Record<string, unknown>;
+  const id = Object.entries(other).find(([key]) => key !== 'type')?.[1];
+  return `${String(other.type).replace(/_/g, ' ')} ${String(id ?? '')}`.trim();
 }
 
 export function when(iso: string | null | undefined): string {

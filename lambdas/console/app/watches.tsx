@@ -1,108 +1,130 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { attentionRank } from '../../domain/health';
 import { api, ApiError } from './api';
+import { HealthBadge } from './health';
+import { useTitle } from './page';
+import { StaleBanner, usePolled } from './polled';
 import { statusTone } from './timeline';
-import { resourceName, when, type Page, type WatchView } from './types';
+import { Time } from './time';
+import { resourceName, type Page, type WatchView } from './types';
 
-/** How often the lists refresh themselves: changes show without a reload. */
-export const REFRESH_MS = 3_000;
+export { usePolled } from './polled';
 
-/** Loads and re-loads something every REFRESH_MS; `reload` forces it now. */
-export function usePolled<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string | null; reload: () => void } {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
-  const [tick, setTick] = useState(0);
-  const reload = useCallback(() => setTick((n) => n + 1), []);
-  useEffect(() => {
-    let live = true;
-    load()
-      .then((value) => live && (setData(value), setError(null)))
-      .catch((problem: unknown) => live && setError(problem instanceof Error ? problem.message : String(problem)));
-    const timer = setTimeout(reload, REFRESH_MS);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [...deps, tick]);
-  return { data, error, reload };
-}
-
-async function allWatches(): Promise<WatchView[]> {
-  const items: WatchView[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Page<WatchView> = await api('GET', `/v1/watches?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    items.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return items;
+/** One request per refresh: the first page of 100 (a team past that pages with the buttons below). */
+function watchesPage(cursor: string | null): () => Promise<Page<WatchView>> {
+  return () => api('GET', `/v1/watches?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
 }
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {
   return <span class={`badge ${statusTone(status)}`}>{status ?? 'unknown'}</span>;
 }
 
+/** Attention first (failing, gone, awaiting input…), then the most recent change. */
+export function byAttention(a: WatchView, b: WatchView): number {
+  const rank = attentionRank(a.health.attention) - attentionRank(b.health.attention);
+  if (rank !== 0) return rank;
+  const last = (w: WatchView) => w.lastChangeAt ?? w.createdAt;
+  return last(b).localeCompare(last(a));
+}
+
+/** "1 watch failing · 2 awaiting input · 3 changes in the last hour": what needs a person, counted. */
+export function watchSummary(watches: WatchView[], now: number): string[] {
+  const count = (state: string) => watches.filter((w) => w.health.state === state).length;
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const parts: string[] = [];
+  if (count('failing') > 0) parts.push(`${plural(count('failing'), 'watch', 'watches')} failing`);
+  if (count('gone') > 0) parts.push(`${plural(count('gone'), 'watch', 'watches')} gone`);
+  if (count('failed') > 0) parts.push(`${count('failed')} failed`);
+  if (count('awaiting_input') > 0) parts.push(`${count('awaiting_input')} awaiting input`);
+  const recent = watches.filter((w) => w.lastChangeAt && now - Date.parse(w.lastChangeAt) < 3_600_000).length;
+  parts.push(`${plural(recent, 'change', 'changes')} in the last hour`);
+  return parts;
+}
+
 export function WatchesPage() {
-  const { data, error, reload } = usePolled(allWatches, []);
+  useTitle('Watches');
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const polled = usePolled(watchesPage(cursor), [cursor]);
+  const { data, reload } = polled;
   const [text, setText] = useState('');
   const [status, setStatus] = useState('');
-  const watches = data ?? [];
-  const statuses = [...new Set(watches.map((w) => w.current?.status).filter((s): s is string => Boolean(s)))].sort();
+  const watches = data?.items ?? [];
+  const states = [...new Set(watches.map((w) => w.health.label))].sort();
   const needle = text.trim().toLowerCase();
-  const shown = watches.filter(
-    (w) =>
-      (!status || w.current?.status === status) &&
-      (!needle || `${w.label ?? ''} ${resourceName(w.resource)} ${w.id}`.toLowerCase().includes(needle)),
-  );
+  const shown = watches
+    .filter((w) => (!status || w.health.label === status) && (!needle || `${w.label ?? ''} ${resourceName(w.resource)} ${w.id}`.toLowerCase().includes(needle)))
+    .sort(byAttention);
+  const now = Date.now();
   return (
-    <section aria-labelledby="watches-title">
-      <h1 id="watches-title">Watches</h1>
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        Watches
+      </h1>
+      <StaleBanner polled={polled} />
+      {data && (
+        <p class="summary" data-testid="summary">
+          {watchSummary(watches, now).map((part, index) => (
+            <span>
+              {index > 0 ? ' · ' : ''}
+              {part}
+            </span>
+          ))}
+        </p>
+      )}
       <AddWatchForm onAdded={reload} />
       <div class="filters" role="search">
         <label>
           Filter <input type="search" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} placeholder="label, id, resource" />
         </label>
         <label>
-          Status{' '}
+          State{' '}
           <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
             <option value="">any</option>
-            {statuses.map((s) => (
+            {states.map((s) => (
               <option value={s}>{s}</option>
             ))}
           </select>
         </label>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {data === undefined && !error ? <p>Loading…</p> : null}
+      {data === undefined && !polled.error ? <p>Loading…</p> : null}
       {data !== undefined && shown.length === 0 ? <p class="hint">No watches{needle || status ? ' match this filter' : ' yet: add one above'}.</p> : null}
       {shown.length > 0 && (
-        <table class="watches">
+        <table class={`watches stacked${polled.error ? ' stale' : ''}`}>
           <thead>
             <tr>
               <th scope="col">Watch</th>
-              <th scope="col">Status</th>
+              <th scope="col">State</th>
               <th scope="col">Grade</th>
               <th scope="col">Progress</th>
+              <th scope="col">Last change</th>
               <th scope="col">Last checked</th>
-              <th scope="col">Last error</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
             {shown.map((watch) => (
-              <WatchRow key={watch.id} watch={watch} onChanged={reload} />
+              <WatchRow key={watch.id} watch={watch} now={now} onChanged={reload} />
             ))}
           </tbody>
         </table>
+      )}
+      {(cursors.length > 1 || data?.nextCursor) && (
+        <nav class="pager" aria-label="Pages of watches">
+          <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous 100
+          </button>
+          <span>Page {cursors.length}</span>
+          <button type="button" disabled={!data?.nextCursor} onClick={() => data?.nextCursor && setCursors([...cursors, data.nextCursor])}>
+            Next 100
+          </button>
+        </nav>
       )}
     </section>
   );
 }
 
-function WatchRow({ watch, onChanged }: { watch: WatchView; onChanged: () => void }) {
+function WatchRow({ watch, now, onChanged }: { watch: WatchView; now: number; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const act = async (method: 'PATCH' | 'DELETE', body?: unknown) => {
@@ -114,44 +136,60 @@ function WatchRow({ watch, onChanged }: { watch: WatchView; onChanged: () => voi
       setProblem(error instanceof Error ? error.message : String(error));
     }
   };
+  const name = watch.label ?? resourceName(watch.resource);
+  const health = watch.health;
   const progress = watch.current?.progressPercent;
+  const gone = health.state === 'gone';
   return (
-    <tr data-watch-id={watch.id}>
+    <tr data-watch-id={watch.id} data-state={health.state}>
       <td data-label="Watch">
-        <a href={`#/watches/${encodeURIComponent(watch.id)}`}>{watch.label ?? resourceName(watch.resource)}</a>
-        <div class="sub">
-          {resourceName(watch.resource)}
-          {watch.paused ? <span class="badge idle">paused</span> : null}
-        </div>
+        <a href={`#/watches/${encodeURIComponent(watch.id)}`}>{name}</a>
+        <div class="sub">{resourceName(watch.resource)}</div>
         {editing && <EditWatch watch={watch} onDone={() => (setEditing(false), onChanged())} />}
       </td>
-      <td data-label="Status">
-        <StatusBadge status={watch.current?.status} />
+      <td data-label="State">
+        <HealthBadge attention={health.attention} label={health.label} />
+        {health.since && (
+          <div class="sub">
+            since <Time iso={health.since} now={now} />
+          </div>
+        )}
+        {!gone && watch.current && health.label !== watch.current.status && health.state !== 'failing' && health.state !== 'erroring' ? <div class="sub">{watch.current.status}</div> : null}
+        {(health.state === 'failing' || health.state === 'erroring') && watch.lastError ? <div class="sub">{watch.lastError.kind}: {watch.lastError.message}</div> : null}
       </td>
       <td data-label="Grade">{watch.current?.grade ?? '–'}</td>
       <td data-label="Progress">
-        {typeof progress === 'number' && statusTone(watch.current?.status) === 'busy' ? (
-          <progress max={100} value={progress} aria-label={`${progress}% done`}>
+        {!gone && typeof progress === 'number' && health.state === 'running' ? (
+          <progress max={100} value={progress} aria-label={`${name}: ${progress}% done`}>
             {progress}%
           </progress>
         ) : (
           '–'
         )}
       </td>
-      <td data-label="Last checked">{when(watch.lastPolledAt)}</td>
-      <td data-label="Last error">{watch.lastError ? `${watch.lastError.kind}: ${watch.lastError.message}` : '–'}</td>
+      <td data-label="Last change">
+        <Time iso={watch.lastChangeAt} now={now} empty="none yet" />
+      </td>
+      <td data-label="Last checked">
+        <Time iso={watch.lastPolledAt} now={now} />
+      </td>
       <td data-label="Actions" class="actions">
-        <button type="button" onClick={() => act('PATCH', { paused: !watch.paused })}>
-          {watch.paused ? 'Resume' : 'Pause'}
-        </button>
-        <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
-          Edit
-        </button>
+        {!gone && (
+          <>
+            <button type="button" aria-label={`${watch.paused ? 'Resume' : 'Pause'} ${name}`} onClick={() => act('PATCH', { paused: !watch.paused })}>
+              {watch.paused ? 'Resume' : 'Pause'}
+            </button>
+            <button type="button" aria-label={`Edit ${name}`} onClick={() => setEditing(!editing)} aria-expanded={editing}>
+              Edit
+            </button>
+          </>
+        )}
         <button
           type="button"
           class="danger"
+          aria-label={`Delete ${name}`}
           onClick={() => {
-            if (confirm(`Stop watching ${watch.label ?? resourceName(watch.resource)}? Its history is kept 90 days.`)) void act('DELETE');
+            if (confirm(`Stop watching ${name}? Its history is kept 90 days.`)) void act('DELETE');
           }}
         >
           Delete
@@ -254,25 +292,25 @@ function AddWatchForm({ onAdded }: { onAdded: () => void }) {
       {type === 'dataset' ? (
         <label>
           Dataset id{' '}
-          <input name="datasetId" value={datasetId} required onInput={(e) => setDatasetId((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('resource.datasetId'))} aria-describedby="err-dataset" />
+          <input name="datasetId" value={datasetId} required onInput={(e) => setDatasetId((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('resource.datasetId'))} aria-describedby={problem?.forField('resource.datasetId') ? 'err-dataset' : undefined} />
           {fieldError('resource.datasetId', 'err-dataset')}
         </label>
       ) : (
         <>
           <label>
             Project id{' '}
-            <input name="projectId" inputMode="numeric" value={projectId} required onInput={(e) => setProjectId((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('resource.projectId'))} aria-describedby="err-project" />
+            <input name="projectId" inputMode="numeric" value={projectId} required onInput={(e) => setProjectId((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('resource.projectId'))} aria-describedby={problem?.forField('resource.projectId') ? 'err-project' : undefined} />
             {fieldError('resource.projectId', 'err-project')}
           </label>
           <label>
             Correction id{' '}
-            <input name="correctionId" inputMode="numeric" value={correctionId} required onInput={(e) => setCorrectionId((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('resource.correctionId'))} aria-describedby="err-correction" />
+            <input name="correctionId" inputMode="numeric" value={correctionId} required onInput={(e) => setCorrectionId((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('resource.correctionId'))} aria-describedby={problem?.forField('resource.correctionId') ? 'err-correction' : undefined} />
             {fieldError('resource.correctionId', 'err-correction')}
           </label>
         </>
       )}
       <label>
-        Label <input name="label" value={label} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('label'))} aria-describedby="err-label" />
+        Label <input name="label" value={label} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} aria-invalid={Boolean(problem?.forField('label'))} aria-describedby={problem?.forField('label') ? 'err-label' : undefined} />
         {fieldError('label', 'err-label')}
       </label>
       <button type="submit" disabled={busy}>
