@@ -199,6 +199,30 @@ describe('hourly delivery buckets (the last 24 h figures)', () => {
     expect(await subscriptions.get('team-a', 'sub_1')).toMatchObject({ deliveredCount: 1, failedCount: 2 });
   });
 
+  it('costs one write per attempt once a process knows the hour’s bucket, and two for a process that meets one already begun', async () => {
+    const client = localDynamoClient(dynamo.endpoint);
+    const updates: string[] = [];
+    client.middlewareStack.add((next, context) => (args) => {
+      if (context.commandName === 'UpdateItemCommand') updates.push('UpdateItem');
+      return next(args);
+    }, { step: 'initialize' });
+    try {
+      const counted = new DeliveryStore(client, tableName);
+      await counted.logAttempt('team-a', 'sub_1', attempt(at(0, 1), 'delivered', 5), NOW);
+      await counted.logAttempt('team-a', 'sub_1', attempt(at(0, 2), 'delivered', 5), NOW);
+      const oneProcess = updates.length;
+      const other = new DeliveryStore(client, tableName);
+      await other.logAttempt('team-a', 'sub_1', attempt(at(0, 3), 'delivered', 5), NOW);
+      await other.logAttempt('team-a', 'sub_1', attempt(at(0, 4), 'delivered', 5), NOW);
+
+      expect(oneProcess).toBe(2);
+      expect(updates.length - oneProcess).toBe(3);
+      expect((await hours())?.[0]).toMatchObject({ delivered: 4 });
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('counts every one of many attempts logged at once into the same new bucket', async () => {
     await Promise.all(Array.from({ length: 12 }, (_, index) => deliveries.logAttempt('team-a', 'sub_1', { ...attempt(at(0, index), 'delivered', 20), eventId: `evt_${index}` }, NOW)));
 
