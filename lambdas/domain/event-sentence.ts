@@ -34,6 +34,10 @@ export function eventSentence(event: SentenceEvent): string {
       return 'Gone upstream: no longer exists';
     case 'watch.failing':
       return `Checks failing ×${failure?.consecutiveFailures ?? '?'}${failure ? `: ${failure.kind}` : ''}`;
+    case 'resource.stalled':
+      return 'Stalled: no progress for a while';
+    case 'resource.resumed':
+      return 'Moving again after a stall';
     case 'watch.recovered':
       return 'Checks working again';
     case 'subscription.test':

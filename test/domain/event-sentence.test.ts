@@ -23,6 +23,8 @@ describe('event sentences', () => {
     ['a gone resource', { type: 'io.watchpost.resource.gone', data: { changes: [] } }, 'Gone upstream: no longer exists'],
     ['failing checks', { type: 'io.watchpost.watch.failing', data: { changes: [], failure: { kind: 'timeout', message: 'x', consecutiveFailures: 5 } } }, 'Checks failing ×5: timeout'],
     ['failing with no failure detail', { type: 'io.watchpost.watch.failing', data: {} }, 'Checks failing ×?'],
+    ['a stall', { type: 'io.watchpost.resource.stalled', data: { changes: [] } }, 'Stalled: no progress for a while'],
+    ['a resumption', { type: 'io.watchpost.resource.resumed', data: { changes: [] } }, 'Moving again after a stall'],
     ['recovery', { type: 'io.watchpost.watch.recovered', data: { changes: [] } }, 'Checks working again'],
     ['a test', { type: 'io.watchpost.subscription.test', data: { changes: [] } }, 'Test notification'],
     ['an event type added later', { type: 'io.watchpost.watch.stalled', data: { changes: [] } }, 'watch.stalled'],
