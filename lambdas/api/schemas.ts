@@ -83,7 +83,7 @@ const SubscriptionFilter = z
       .min(1)
       .max(20)
       .optional()
-      .meta({ description: 'Change events only: the new status is one of these, e.g. ["succeeded", "failed", "FINISHED", "FAILED"] for outcomes, or ["awaiting_input"] for datasets that wait for their owner.' }),
+      .meta({ description: 'Change events only: the new status is one of these, e.g. ["succeeded", "failed", "cancelled", "FINISHED", "FAILED"] for outcomes (cancelled: AutoScientist runs), or ["awaiting_input"] for datasets that wait for their owner.' }),
     eventTypes: z.array(z.enum(FILTERABLE_EVENT_TYPES)).min(1).optional().meta({ description: 'Which event types, without the `io.watchpost.` prefix.' }),
     grade: z
       .enum(GRADE_FILTERS)

@@ -18,6 +18,8 @@ export interface EventTypeEntry {
   description: string;
   schema: Record<string, unknown>;
   example: WatchEvent | SubscriptionDisabledNotice;
+  /** The same type for the other resource types, where their payload reads differently (a run's outcome, say). */
+  moreExamples?: WatchEvent[];
   /**
    * What each chat channel posts for the example, rendered by the code that
    * renders real deliveries (a link template set to `https://app.example.com/…`).
@@ -111,6 +113,39 @@ function example(type: EventType): WatchEvent {
   }
 }
 
+const RUN_WATCH = { watchId: 'w_9a0c7e51d2b34f6a8e1c0d27', team: 'ml-platform', label: 'Q4 fine-tune', resource: { type: 'autoscientist_run' as const, runId: 'as_run_7f3a' } };
+const RUN_DETAILS = {
+  datasetId: 'ds_42',
+  model: 'llama-3.1-8b-instruct',
+  trainingMethod: 'instruction',
+  maxIterations: 5,
+  targetWinRate: 0.8,
+  errorMessage: null,
+  createdAt: '2026-11-24T06:00:00Z',
+};
+
+/** A training run that beat its target: status and win rate change at once (the watch tracks both). */
+function runExample(): WatchEvent {
+  return buildWatchEvent({
+    watch: RUN_WATCH,
+    version: 6,
+    time: EXAMPLE_TIME,
+    type: EVENT_TYPES.changed,
+    changes: [
+      { field: 'status', from: 'running', to: 'succeeded' },
+      { field: 'winRate', from: 0.74, to: 0.82 },
+    ],
+    previous: { status: 'running', grade: null, score: 0.74, progressPercent: 80, details: { ...RUN_DETAILS, iterationsCompleted: 4, bestWinRate: 0.74, downloadAvailable: false, completedAt: null } },
+    current: {
+      status: 'succeeded',
+      grade: null,
+      score: 0.82,
+      progressPercent: 100,
+      details: { ...RUN_DETAILS, iterationsCompleted: 5, bestWinRate: 0.82, downloadAvailable: true, completedAt: '2026-11-24T09:29:12Z' },
+    },
+  });
+}
+
 /** Static: built once, when the route first loads this module (routes import it lazily, so a cold start does not pay for it). */
 export const EVENT_CATALOG: readonly EventTypeEntry[] = buildCatalog();
 
@@ -122,6 +157,7 @@ function buildCatalog(): EventTypeEntry[] {
     schema: jsonSchema(schema),
     example: example(type),
     renderings: renderings(example(type)),
+    ...(type === EVENT_TYPES.changed ? { moreExamples: [runExample()] } : {}),
   }));
   const disabled = NOTICE_SCHEMAS[NOTICE_TYPES.subscriptionDisabled];
   const notice: EventTypeEntry = {

@@ -15,7 +15,7 @@ export const SnapshotSchema = z
   .object({
     status: z.string().meta({ description: 'The provider’s status, as it sent it (cut to 64 characters).' }),
     grade: z.string().nullable().meta({ description: 'Datasets: the evaluation’s grade_after, A (best) to E; null before an evaluation.' }),
-    score: z.number().nullable(),
+    score: z.number().nullable().meta({ description: 'The resource’s figure: a dataset’s score_after, a session’s predicted_score, a run’s best_win_rate (tracked as winRate).' }),
     progressPercent: z.number().nullable(),
     details: z.record(z.string(), z.unknown()).meta({ description: 'Provider context (name, run id, error message, evaluation summary…); strings cut to 256 characters.' }),
     movedAt: z.string().optional().meta({ description: 'When Watchpost first saw this status, progress and updated_at (its own clock): stalls are counted from here.' }),
@@ -69,7 +69,7 @@ function cloudEvent<T extends string>(type: T, description: string) {
 
 /** One schema per event type, with what it means. */
 export const EVENT_SCHEMAS = {
-  [EVENT_TYPES.changed]: cloudEvent(EVENT_TYPES.changed, 'A field the watch tracks (notifyOn) changed: status, grade or score.'),
+  [EVENT_TYPES.changed]: cloudEvent(EVENT_TYPES.changed, 'A field the watch tracks (notifyOn) changed: status, grade, score, or a run’s winRate.'),
   [EVENT_TYPES.gone]: cloudEvent(EVENT_TYPES.gone, 'The resource no longer exists upstream (404); the watch stops polling it.'),
   [EVENT_TYPES.stalled]: cloudEvent(
     EVENT_TYPES.stalled,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { resourceShortName, resourceSubject, type ResourceRef } from './resource';
+import { declarationOf, resourceShortName, resourceSubject, type ResourceRef } from './resource';
 import type { FieldChange, Snapshot } from './snapshot';
 import type { StallInfo } from './stall';
 import { statusNotes } from './status-notes';
@@ -221,9 +221,13 @@ export function eventEmailText(event: WatchEvent): string {
   }
   const current = data.current;
   if (current) {
-    lines.push('', 'Current state:', `  status: ${current.status}`);
+    const type = declarationOf(data.resource.type);
+    const summary = type.summary?.(current);
+    lines.push('', 'Current state:');
+    if (summary) lines.push(`  ${summary}`);
+    lines.push(`  status: ${current.status}`);
     if (current.grade !== null) lines.push(`  grade: ${current.grade}`);
-    if (current.score !== null) lines.push(`  score: ${current.score}`);
+    if (current.score !== null) lines.push(`  ${type.scoreLabel}: ${current.score}`);
     if (current.progressPercent !== null) lines.push(`  progress: ${current.progressPercent}%`);
     for (const note of statusNotes(current)) lines.push('', note);
   }

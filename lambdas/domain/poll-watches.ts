@@ -33,7 +33,7 @@ export interface PollSummary {
   /** True when the tick's deadline stopped it before every watch was polled. */
   cutOff: boolean;
   /** Upstream requests this tick asked for, by kind (list requests and single GETs). */
-  requests: { get: number; projectList: number; datasetList: number };
+  requests: { get: number; projectList: number; datasetList: number; runList: number };
   /** Watches a sweep showed unchanged, so not fetched by themselves (counted in `unchanged` too). */
   sweptUnchanged: number;
   /** List requests that failed or answered an unexpected shape; their watches fell back to single GETs. */
@@ -90,7 +90,7 @@ export function emptySummary(): PollSummary {
     eventsPending: 0,
     failuresByKind: {},
     cutOff: false,
-    requests: { get: 0, projectList: 0, datasetList: 0 },
+    requests: { get: 0, projectList: 0, datasetList: 0, runList: 0 },
     sweptUnchanged: 0,
     listFallbacks: 0,
   };
@@ -217,6 +217,14 @@ async function sweepTick(
         return result.ok ? result : undefined;
       })
     : Promise.resolve(undefined);
+  const runWalk =
+    plan.runWalk.size > 0
+      ? sweeps.lister.walkRuns(plan.runWalk, { signal }).then((result) => {
+          summary.requests.runList += result.ok ? result.requests : 1;
+          if (!result.ok) fellBack(result.error);
+          return result.ok ? result : undefined;
+        })
+      : Promise.resolve(undefined);
   // A sweep with no mark yet only finds the newest entry: every dataset is fetched by itself this once.
   const sweepComplete = (sweep: Awaited<typeof datasetSweep>) => sweep !== undefined && floor !== null;
 
@@ -230,6 +238,14 @@ async function sweepTick(
       if (listed && listed.outcome === 'found') return listed;
       // Finished, with no refresh due and no list of its project this tick: nothing to ask.
       if (!projectLists.has(resource.projectId) && plan.quietSessions.has(watch.watchId)) return 'unchanged';
+      return singleGet(watch);
+    }
+    if (resource.type === 'autoscientist_run') {
+      // Settled in a final status, with no refresh due: nothing to ask.
+      if (plan.quietRuns.has(watch.watchId)) return 'unchanged';
+      const listed = (await runWalk)?.runs.get(resource.runId);
+      // Not reached by the walk, unreadable there, or the walk failed: a GET decides (404 is the only proof of gone).
+      if (listed && listed.outcome === 'found') return listed;
       return singleGet(watch);
     }
     const sweep = await datasetSweep;
@@ -249,7 +265,7 @@ async function sweepTick(
       if (wrote) index?.stale.add(watch.watchId);
     });
   }
-  await Promise.all([...projectLists.values(), datasetSweep]);
+  await Promise.all([...projectLists.values(), datasetSweep, runWalk]);
   // Only a poll that has finished counts as settled: the mark is decided once none is in flight.
   await allPolled();
   if (fallbacks.length > 0) deps.logger.warn('list requests failed this tick; their watches were fetched one by one', { fallbacks });

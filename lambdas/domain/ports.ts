@@ -47,6 +47,16 @@ export interface ResourceLister {
     floor: string | null,
     options?: { signal?: AbortSignal | undefined },
   ): Promise<{ ok: true; datasets: Map<string, ListedDataset>; newest: string | null; requests: number } | ListFailure>;
+  /**
+   * One walk of the AutoScientist runs list until every run in `wanted` has
+   * been seen or the list ends; each run reached is read as a single GET
+   * would read it. `complete` is false when the walk stopped at its page
+   * limit first.
+   */
+  walkRuns(
+    wanted: ReadonlySet<string>,
+    options?: { signal?: AbortSignal | undefined },
+  ): Promise<{ ok: true; runs: Map<string, FetchOutcome>; complete: boolean; requests: number } | ListFailure>;
 }
 
 /** Where the poller keeps its sweep state (one item, conditional writes). */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { autoScientistRunType, AutoScientistRunRefSchema } from './resource-types/autoscientist-run';
 import { correctionSessionType, CorrectionSessionRefSchema, type CorrectionSessionRef } from './resource-types/correction-session';
 import { datasetType, DatasetRefSchema, type DatasetRef } from './resource-types/dataset';
-import { PROVIDERS, TRACKABLE_FIELDS, type ProviderId, type ResourceTypeDeclaration, type TrackedField } from './resource-types/declaration';
+import { PROVIDERS, TRACKABLE_FIELDS, TRACKED_SLOT, type ProviderId, type ResourceTypeDeclaration, type TrackedField } from './resource-types/declaration';
 
 /**
  * The watchable resource types, gathered from their declarations in
@@ -9,7 +10,7 @@ import { PROVIDERS, TRACKABLE_FIELDS, type ProviderId, type ResourceTypeDeclarat
  * and one entry in each list below; the layers above read what they need
  * through the functions here.
  */
-export const ResourceRefSchema = z.discriminatedUnion('type', [DatasetRefSchema, CorrectionSessionRefSchema]);
+export const ResourceRefSchema = z.discriminatedUnion('type', [DatasetRefSchema, CorrectionSessionRefSchema, AutoScientistRunRefSchema]);
 
 export type ResourceRef = z.infer<typeof ResourceRefSchema>;
 export type ResourceType = ResourceRef['type'];
@@ -19,6 +20,7 @@ type Declarations = { readonly [T in ResourceType]: ResourceTypeDeclaration<Extr
 export const RESOURCE_TYPES: Declarations = {
   dataset: datasetType,
   correction_session: correctionSessionType,
+  autoscientist_run: autoScientistRunType,
 };
 
 /** The type names, in declaration order (as z.enum wants them). */
@@ -31,7 +33,8 @@ export function declarationOf<R extends ResourceRef>(type: R['type']): ResourceT
 
 export { DATASET_ID_PATTERN, DatasetRefSchema, type DatasetRef } from './resource-types/dataset';
 export { CorrectionSessionRefSchema, type CorrectionSessionRef } from './resource-types/correction-session';
-export { PROVIDERS, TRACKABLE_FIELDS, type ProviderId, type TrackedField };
+export { AutoScientistRunRefSchema, RUN_OUTCOMES, type AutoScientistRunRef } from './resource-types/autoscientist-run';
+export { PROVIDERS, TRACKABLE_FIELDS, TRACKED_SLOT, type ProviderId, type TrackedField };
 export const TrackedFieldSchema = z.enum(TRACKABLE_FIELDS);
 
 /** What a watch notifies on when its creator does not say. */

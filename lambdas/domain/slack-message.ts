@@ -46,8 +46,12 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
     fields.push({ type: 'mrkdwn', text: `*${change.field}*\n${value(change.from)} → ${value(change.to)}` });
   }
   const current = data.current;
+  const type = declarationOf(data.resource.type);
   if (current && !data.changes.some((c) => c.field === 'grade') && current.grade !== null) fields.push({ type: 'mrkdwn', text: `*grade*\n${value(current.grade)}` });
-  if (current && !data.changes.some((c) => c.field === 'score') && current.score !== null) fields.push({ type: 'mrkdwn', text: `*score*\n${value(current.score)}` });
+  // A run's score is its best win rate, which changes as `winRate`.
+  if (current && !data.changes.some((c) => c.field === 'score' || c.field === 'winRate') && current.score !== null) {
+    fields.push({ type: 'mrkdwn', text: `*${type.scoreLabel}*\n${value(current.score)}` });
+  }
   if (data.stall) {
     fields.push({ type: 'mrkdwn', text: `*stood still*\n${formatMinutes(data.stall.minutesWithoutMotion)} since ${escapeMrkdwn(data.stall.lastMovedAt)}` });
     fields.push({ type: 'mrkdwn', text: `*progress then*\n${data.stall.lastProgressPercent === null ? '_not reported_' : `${data.stall.lastProgressPercent}%`}` });
@@ -55,12 +59,14 @@ export function slackMessage(event: WatchEvent, links: ResourceLinkTemplates = {
   if (data.failure) fields.push({ type: 'mrkdwn', text: `*last error*\n${escapeMrkdwn(data.failure.kind)}: ${escapeMrkdwn(data.failure.message.slice(0, 200))}` });
 
   const notes = statusNotes(data.current);
+  const summary = current ? type.summary?.(current) : undefined;
   const emoji = EMOJI[event.type] ?? ':warning:';
   return {
     // Slack reads <!channel>, <@U…> and <url|text> in every text field, the fallback included.
     text: escapeMrkdwn(title),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${emoji} *${escapeMrkdwn(title)}*` } },
+      ...(summary ? [{ type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(summary) } }] : []),
       { type: 'section', fields: fields.slice(0, 10) },
       ...(notes.length > 0 ? [{ type: 'section', text: { type: 'mrkdwn', text: notes.map(escapeMrkdwn).join('\n') } }] : []),
       { type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`Watch \`${data.watchId}\` · team \`${data.team}\` · ${event.time} · event \`${event.id}\``) }] },

@@ -1,11 +1,11 @@
-import type { TrackedField } from './resource';
+import { TRACKABLE_FIELDS, TRACKED_SLOT, type TrackedField } from './resource-types/declaration';
 
 export const GRADES = ['A', 'B', 'C', 'D', 'E'] as const;
 export type Grade = (typeof GRADES)[number];
 
 /**
  * The normalized state of a watched resource at one poll. Only `status`,
- * `grade` and `score` can trigger a notification; everything else is context
+ * `grade` and `score` (a run's best win rate) can trigger a notification; everything else is context
  * that travels with the event so subscribers need not call the provider.
  */
 export interface Snapshot {
@@ -35,10 +35,11 @@ export interface FieldChange {
 /** The changes between two snapshots, restricted to the fields a watch tracks. */
 export function diffSnapshots(previous: Snapshot, current: Snapshot, tracked: readonly TrackedField[]): FieldChange[] {
   const changes: FieldChange[] = [];
-  for (const field of ['status', 'grade', 'score'] as const) {
+  for (const field of TRACKABLE_FIELDS) {
     if (!tracked.includes(field)) continue;
-    if (previous[field] !== current[field]) {
-      changes.push({ field, from: previous[field], to: current[field] });
+    const slot = TRACKED_SLOT[field];
+    if (previous[slot] !== current[slot]) {
+      changes.push({ field, from: previous[slot], to: current[slot] });
     }
   }
   return changes;

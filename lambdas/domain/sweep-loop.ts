@@ -52,7 +52,7 @@ export function mergeSummaries(summaries: readonly PollSummary[]): PollSummary {
     for (const key of ['watches', 'unchanged', 'baselines', 'changed', 'failed', 'gone', 'conflicts', 'eventsPublished', 'eventsPending', 'sweptUnchanged', 'listFallbacks'] as const) {
       merged[key] += summary[key];
     }
-    for (const key of ['get', 'projectList', 'datasetList'] as const) merged.requests[key] += summary.requests[key];
+    for (const key of ['get', 'projectList', 'datasetList', 'runList'] as const) merged.requests[key] += summary.requests[key];
     for (const [kind, count] of Object.entries(summary.failuresByKind)) merged.failuresByKind[kind] = (merged.failuresByKind[kind] ?? 0) + count;
     merged.cutOff ||= summary.cutOff;
   }

@@ -20,6 +20,16 @@ import type { Watch } from './watch';
  *   datasets whose `updated_at` or `status` moved are fetched by themselves
  *   (the list has no `evaluation_summary`), plus each dataset watch once per
  *   full-refresh period, spread evenly over time.
+ * - AutoScientist runs: one walk of the runs list (entries are whole runs)
+ *   for every watched run not settled in a final status. Runs have no
+ *   `updated_at`, so the walk stops not at a time but once it has seen every
+ *   run it looks for (or at the list's end): nothing can be missed, since
+ *   what the walk reads for a run is that run's whole current state, taken
+ *   this tick, whatever the list's order. A run the walk did not find is
+ *   fetched by itself (only its 404 calls it gone). A run settled in a final
+ *   status (succeeded, failed, cancelled) is quiet: it gets a single GET
+ *   once per full-refresh period, spread like the others, and never makes
+ *   the walk go deeper.
  */
 export interface SweepPolicy {
   /** Every dataset watch is fetched by itself at least this often. */
@@ -52,8 +62,12 @@ export interface TickPlan {
   quietSessions: Set<string>;
   /** Whether dataset watches exist, so the dataset list is swept. */
   sweepDatasets: boolean;
-  /** Dataset watches due for their periodic full fetch this tick. */
+  /** Dataset watches, and quiet runs, due for their periodic full fetch this tick. */
   refreshDue: Set<string>;
+  /** Run ids the walk of the runs list looks for: watched runs not settled in a final status. */
+  runWalk: Set<string>;
+  /** Quiet runs (final status) with nothing due this tick: not fetched. */
+  quietRuns: Set<string>;
 }
 
 /** The fewest requests that cover the tick's watches (see the module comment). */
@@ -61,10 +75,16 @@ export function planTick(watches: readonly Watch[], state: SweepState, now: Date
   const sessionsByProject = new Map<number, Set<number>>();
   const refreshDue = new Set<string>();
   const quietSessions = new Set<string>();
+  const runWalk = new Set<string>();
+  const quietRuns = new Set<string>();
   let sweepDatasets = false;
   for (const watch of watches) {
     const { resource } = watch;
-    if (resource.type === 'correction_session') {
+    if (resource.type === 'autoscientist_run') {
+      if (!isSettledFinal(watch)) runWalk.add(resource.runId);
+      else if (fullRefreshDue(watch.watchId, state.lastSweepAt, now, policy.fullRefreshSeconds)) refreshDue.add(watch.watchId);
+      else quietRuns.add(watch.watchId);
+    } else if (resource.type === 'correction_session') {
       if (isQuietSession(watch)) {
         if (!fullRefreshDue(watch.watchId, state.lastSweepAt, now, policy.fullRefreshSeconds)) {
           quietSessions.add(watch.watchId);
@@ -81,7 +101,7 @@ export function planTick(watches: readonly Watch[], state: SweepState, now: Date
     }
   }
   const projectLists = [...sessionsByProject].filter(([, sessions]) => sessions.size >= 2).map(([projectId]) => projectId);
-  return { projectLists: projectLists.sort((a, b) => a - b), quietSessions, sweepDatasets, refreshDue };
+  return { projectLists: projectLists.sort((a, b) => a - b), quietSessions, sweepDatasets, refreshDue, runWalk, quietRuns };
 }
 
 /** A session watch settled in a terminal status: polled fine last time, nothing owed. */

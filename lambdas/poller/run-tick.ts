@@ -74,6 +74,6 @@ function recordMetrics(metrics: TickParts['metrics'], summary: PollSummary): voi
   metrics.addMetric('StoreFailures', count, summary.failuresByKind.store ?? 0);
   metrics.addMetric('TicksCutOff', count, summary.cutOff ? 1 : 0);
   metrics.addMetric('ListFallbacks', count, summary.listFallbacks);
-  metrics.addMetric('UpstreamRequests', count, summary.requests.get + summary.requests.projectList + summary.requests.datasetList);
+  metrics.addMetric('UpstreamRequests', count, summary.requests.get + summary.requests.projectList + summary.requests.datasetList + summary.requests.runList);
   metrics.publishStoredMetrics();
 }

@@ -26,6 +26,9 @@ describe('the OpenAPI document', () => {
 
     expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['CreateWatch', 'Resource', 'Watch', 'CreateSubscription', 'Problem']));
     expect(JSON.stringify(schemas.Resource)).toContain('correction_session');
+    const run = (schemas.Resource as { oneOf?: Array<{ properties?: Record<string, { const?: string; pattern?: string }> }> }).oneOf?.find((variant) => variant.properties?.type?.const === 'autoscientist_run');
+    expect(run?.properties?.runId?.pattern).toBe('^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$');
+    expect(JSON.stringify(schemas.SubscriptionFilter)).toContain('"enum":["dataset","correction_session","autoscientist_run"]');
   });
 
   it('gives every operation a readable, unique operationId', () => {

@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 
-export const BENCH_USAGE = `usage: npm run bench -- [--datasets N] [--sessions M] [--projects P] [--change-rate R] [--sweep-seconds S]
+export const BENCH_USAGE = `usage: npm run bench -- [--datasets N] [--sessions M] [--projects P] [--runs W] [--account-runs A] [--change-rate R] [--sweep-seconds S]
                         [--minutes T] [--latency MS] [--concurrency C] [--segments K] [--mode sweeps|single|both]
 
   --datasets N       watched datasets, 0 to 100000 (BENCH_DATASETS, default 1000; --watches N is the same)
   --sessions M       watched correction sessions, 0 to 100000 (BENCH_SESSIONS, default 1000)
   --projects P       projects the sessions are spread over, 1 to 10000 (BENCH_PROJECTS, default 10)
+  --runs W           watched AutoScientist runs, all running, 0 to 100000 (BENCH_RUNS, default 0)
+  --account-runs A   runs in the account, the watched ones spread among finished unwatched ones, W to 1000000
+                     (BENCH_ACCOUNT_RUNS, default 10 × W)
   --change-rate R    share of the watched resources that change per minute, 0 to 1 (BENCH_CHANGE_RATE, default 0.01)
   --sweep-seconds S  seconds between ticks on the simulated clock, 1 to 3600 (WATCHPOST_SWEEP_SECONDS, default 60)
   --minutes T        simulated minutes measured after the first (baseline) tick, 1 to 240 (BENCH_MINUTES, default 5)
@@ -20,6 +23,8 @@ export interface BenchOptions {
   datasets: number;
   sessions: number;
   projects: number;
+  runs: number;
+  accountRuns: number;
   changeRate: number;
   sweepSeconds: number;
   minutes: number;
@@ -42,6 +47,8 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
         watches: { type: 'string' },
         sessions: { type: 'string' },
         projects: { type: 'string' },
+        runs: { type: 'string' },
+        'account-runs': { type: 'string' },
         'change-rate': { type: 'string' },
         'sweep-seconds': { type: 'string' },
         minutes: { type: 'string' },
@@ -71,6 +78,8 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     datasets: number('datasets', values.datasets ?? values.watches ?? env.BENCH_DATASETS ?? env.BENCH_WATCHES, 1000, 0, 100_000),
     sessions: number('sessions', values.sessions ?? env.BENCH_SESSIONS, 1000, 0, 100_000),
     projects: number('projects', values.projects ?? env.BENCH_PROJECTS, 10, 1, 10_000),
+    runs: number('runs', values.runs ?? env.BENCH_RUNS, 0, 0, 100_000),
+    accountRuns: 0,
     changeRate: number('change-rate', values['change-rate'] ?? env.BENCH_CHANGE_RATE, 0.01, 0, 1, false),
     sweepSeconds: number('sweep-seconds', values['sweep-seconds'] ?? env.WATCHPOST_SWEEP_SECONDS, 60, 1, 3600),
     minutes: number('minutes', values.minutes ?? env.BENCH_MINUTES, 5, 1, 240),
@@ -79,6 +88,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     segments: number('segments', values.segments ?? env.WATCHPOST_POLL_SEGMENTS, 1, 1, 32),
     modes: mode === 'both' ? ['single', 'sweeps'] : [mode as 'sweeps' | 'single'],
   };
-  if (errors.length === 0 && options.datasets + options.sessions === 0) errors.push('--datasets and --sessions cannot both be 0');
+  options.accountRuns = number('account-runs', values['account-runs'] ?? env.BENCH_ACCOUNT_RUNS, options.runs * 10, options.runs, 1_000_000);
+  if (errors.length === 0 && options.datasets + options.sessions + options.runs === 0) errors.push('--datasets, --sessions and --runs cannot all be 0');
   return errors.length > 0 ? { errors } : { options };
 }

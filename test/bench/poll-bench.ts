@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: poll ticks against the simulator (real HTTP, injected
  * latency) and the embedded DynamoDB, on a simulated clock, for a scenario of
- * watched datasets and correction sessions of which a share changes every
+ * watched datasets, correction sessions and AutoScientist runs (among an
+ * account's finished ones) of which a share changes every
  * minute. Runs it with one GET per watch and with sweeps (list endpoints),
  * and prints per mode: upstream requests per tick by endpoint and per minute,
  * their ratio to one GET per watch, tick time and its lower bound, DynamoDB
@@ -17,7 +18,7 @@ import { UpstreamFetcher } from '../../lambdas/adapters/upstream/upstream-fetche
 import { forEachBounded } from '../../lambdas/domain/concurrency';
 import type { WatchEvent } from '../../lambdas/domain/events';
 import { newSweepIndex, pollWatches, type PollDeps } from '../../lambdas/domain/poll-watches';
-import type { ResourceRef } from '../../lambdas/domain/resource';
+import { resourceSubject, type ResourceRef } from '../../lambdas/domain/resource';
 import { createWatch } from '../../lambdas/domain/watch';
 import { consoleLogger } from '../../lambdas/local/console-logger';
 import { SIMULATOR_DEFAULTS, startSimulator, type UpstreamSimulator } from '../../lambdas/local/simulator/simulator';
@@ -87,10 +88,12 @@ function resources(o: BenchOptions): ResourceRef[] {
     { length: o.sessions },
     (_, i): ResourceRef => ({ type: 'correction_session', projectId: (i % o.projects) + 1, correctionId: Math.floor(i / o.projects) + 1 }),
   );
-  return [...datasets, ...sessions];
+  const runs = Array.from({ length: o.runs }, (_, i): ResourceRef => ({ type: 'autoscientist_run', runId: runIdOf(i) }));
+  return [...datasets, ...sessions, ...runs];
 }
 
-const subjectOf = (r: ResourceRef) => (r.type === 'dataset' ? `datasets/${r.datasetId}` : `projects/${r.projectId}/corrections/${r.correctionId}`);
+const runIdOf = (i: number) => `as_bench_${String(i).padStart(6, '0')}`;
+const subjectOf = resourceSubject;
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -102,6 +105,7 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   const o = options;
   simulator.datasets.clear();
   simulator.corrections.clear();
+  simulator.runs.clear();
   simulator.setLatency(0);
   const tableName = await dynamo.newTable();
   const client = localDynamoClient(dynamo.endpoint);
@@ -177,18 +181,31 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
   });
 
   const all = resources(o);
-  progress(`${mode}: setting up ${all.length} watches (${o.datasets} datasets, ${o.sessions} sessions in ${o.projects} projects)…`);
+  progress(`${mode}: setting up ${all.length} watches (${o.datasets} datasets, ${o.sessions} sessions in ${o.projects} projects, ${o.runs} runs among ${o.accountRuns} in the account)…`);
   // Datasets last moved at times spread over the past 30 days, as a real account's are; one in ten
   // waits for input (pending on its single GET, so each of its fetches also asks GET …/status).
   const spread = prng(7);
   let datasetNumber = 0;
   for (const r of all) {
     if (r.type === 'dataset') simulator.putDataset(r.datasetId, { status: datasetNumber++ % 10 === 0 ? 'awaiting_input' : 'running', updated_at: new Date(Date.now() - 3600_000 - spread() * 30 * 86_400_000).toISOString() });
-    else simulator.putCorrection(r.projectId, r.correctionId, { status: 'SAMPLING' });
+    else if (r.type === 'correction_session') simulator.putCorrection(r.projectId, r.correctionId, { status: 'SAMPLING' });
+  }
+  // The account's runs, a minute apart: the watched (running) ones spread evenly among finished unwatched ones, so the
+  // oldest watched run sits near the end of the list, as it would after a while (the walk's worst case).
+  const stride = o.runs > 0 ? o.accountRuns / o.runs : 0;
+  const watchedAt = new Set(Array.from({ length: o.runs }, (_, i) => Math.floor(i * stride + stride - 1)));
+  for (let position = 0, watched = 0; position < o.accountRuns; position++) {
+    const createdAt = new Date(Date.parse('2026-11-01T00:00:00Z') + position * 60_000).toISOString();
+    if (watchedAt.has(position)) simulator.putRun(runIdOf(watched++), { status: 'running', created_at: createdAt, iterations_completed: 1, max_iterations: 1000, best_win_rate: 0.5 });
+    else simulator.putRun(`as_bench_done_${position}`, { status: 'succeeded', created_at: createdAt, iterations_completed: 5, max_iterations: 5, best_win_rate: 0.8 });
   }
   const start = Date.parse('2026-11-24T12:00:00Z');
   const store = new WatchStore({ client, tableName });
-  await forEachBounded(all, 32, (resource) => store.putWatch(createWatch({ watchId: `w_${subjectOf(resource).replaceAll('/', '_')}`, team: 'bench', resource }, new Date(start))));
+  await forEachBounded(all, 32, (resource) =>
+    store.putWatch(
+      createWatch({ watchId: `w_${subjectOf(resource).replaceAll('/', '_')}`, team: 'bench', resource, notifyOn: resource.type === 'autoscientist_run' ? ['status', 'winRate'] : undefined }, new Date(start)),
+    ),
+  );
 
   progress(`${mode}: baseline tick (first snapshots; not reported)…`);
   await Promise.all(segmentDeps.map((deps) => pollWatches(deps, new Date(start))));
@@ -214,6 +231,11 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
       if (r.type === 'dataset') {
         const current = simulator.datasets.get(r.datasetId)?.status;
         simulator.putDataset(r.datasetId, { status: current === 'running' ? 'succeeded' : 'running' });
+      } else if (r.type === 'autoscientist_run') {
+        // Another iteration, a better win rate: a winRate change the watch asked for.
+        const current = simulator.runs.get(r.runId);
+        const done = Number(current?.iterations_completed ?? 1);
+        simulator.putRun(r.runId, { iterations_completed: done + 1, best_win_rate: Math.round((0.5 + done / 2000) * 10_000) / 10_000 });
       } else {
         const current = simulator.corrections.get(`${r.projectId}/${r.correctionId}`)?.status ?? 'SAMPLING';
         simulator.putCorrection(r.projectId, r.correctionId, { status: SESSION_STEPS[(SESSION_STEPS.indexOf(current) + 1) % SESSION_STEPS.length] });
@@ -242,7 +264,7 @@ async function runMode(mode: 'single' | 'sweeps', dynamo: LocalDynamo, simulator
     // Dataset list pages run one after another, and the GETs they call for after them.
     const requests = Object.values(byEndpoint).reduce((a, b) => a + b, 0);
     // Segments run side by side: each walks its own list pages, and together they have segments × C requests in flight.
-    const listPages = Math.max(...summaries.map((s) => s.requests.datasetList));
+    const listPages = Math.max(...summaries.map((s) => Math.max(s.requests.datasetList, s.requests.runList)));
     const inFlight = o.concurrency * o.segments;
     const bound = Math.max(listPages + Math.ceil((byEndpoint.dataset ?? 0) / inFlight), Math.ceil(requests / inFlight)) * (o.latencyMs / 1000);
     perTick.bounds.push(bound);

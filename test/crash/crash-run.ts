@@ -77,7 +77,7 @@ const watchesOf = (r: Tracked) => r.teams.map((team) => watchIdFor(team, r.resou
 function applyToSimulator(simulator: Awaited<ReturnType<typeof startSimulator>>, r: Tracked): void {
   const status = statusOf(r);
   if (r.resource.type === 'dataset') simulator.putDataset(r.resource.datasetId, { status, run_id: `run_${r.run}`, name: r.key });
-  else simulator.putCorrection(r.resource.projectId, r.resource.correctionId, { status, name: r.key });
+  else if (r.resource.type === 'correction_session') simulator.putCorrection(r.resource.projectId, r.resource.correctionId, { status, name: r.key });
 }
 
 /** A Standard Webhooks receiver on 127.0.0.1 that keeps only what verifies. */

@@ -37,6 +37,27 @@ const envelope = (type: string, id: string, sequence: string, data: Record<strin
 });
 
 describe('the event catalog’s examples', () => {
+  it('show a training run’s outcome beside the dataset example, accepted by the same schema', async () => {
+    const { EVENT_CATALOG } = await import('../../lambdas/domain/event-catalog');
+    const changed = EVENT_CATALOG.find((entry) => entry.type === 'io.watchpost.resource.changed');
+    const [run] = changed?.moreExamples ?? [];
+
+    expect(EVENT_CATALOG.filter((entry) => entry.moreExamples).map((entry) => entry.type)).toEqual(['io.watchpost.resource.changed']);
+    expect(run).toMatchObject({
+      subject: 'autoscientist/as_run_7f3a',
+      sequence: '6',
+      data: {
+        resource: { type: 'autoscientist_run', runId: 'as_run_7f3a' },
+        changes: [
+          { field: 'status', from: 'running', to: 'succeeded' },
+          { field: 'winRate', from: 0.74, to: 0.82 },
+        ],
+        current: { status: 'succeeded', score: 0.82, progressPercent: 100, details: { iterationsCompleted: 5, maxIterations: 5, targetWinRate: 0.8, downloadAvailable: true } },
+      },
+    });
+    expect(EVENT_SCHEMAS['io.watchpost.resource.changed'].safeParse(run).success).toBe(true);
+  });
+
   it('are pinned whole, one per type, with the name a subscription filter uses for it', async () => {
     const { EVENT_CATALOG } = await import('../../lambdas/domain/event-catalog');
     const byType = new Map(EVENT_CATALOG.map((entry) => [entry.type as string, entry]));

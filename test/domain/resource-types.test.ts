@@ -14,7 +14,7 @@ import {
 /** What each resource type declares, read through the functions the layers above use. */
 describe('resource type declarations', () => {
   it('list every type once, in declaration order, each under its own name', () => {
-    expect(RESOURCE_TYPE_NAMES).toEqual(['dataset', 'correction_session']);
+    expect(RESOURCE_TYPE_NAMES).toEqual(['dataset', 'correction_session', 'autoscientist_run']);
     for (const type of RESOURCE_TYPE_NAMES) expect(RESOURCE_TYPES[type].type).toBe(type);
     expect(declarationOf('dataset')).toBe(RESOURCE_TYPES.dataset);
   });
@@ -22,6 +22,7 @@ describe('resource type declarations', () => {
   it.each<[ResourceType, string, string[], string[], string[]]>([
     ['dataset', 'adaption', ['status', 'grade', 'score'], ['succeeded', 'failed'], []],
     ['correction_session', 'deepopinion', ['status', 'score'], ['FINISHED', 'FAILED'], ['FINISHED', 'FAILED']],
+    ['autoscientist_run', 'adaption', ['status', 'winRate'], ['succeeded', 'failed', 'cancelled'], ['succeeded', 'failed', 'cancelled']],
   ])('declare %s: provider, trackable fields, outcomes, final statuses', (type, provider, trackable, outcomes, finals) => {
     const declaration = RESOURCE_TYPES[type];
     expect([providerOf(type), declaration.trackable, declaration.outcomeStatuses, declaration.finalStatuses]).toEqual([provider, trackable, outcomes, finals]);
@@ -46,7 +47,13 @@ describe('resource type declarations', () => {
     expect(notifyOnProblem('dataset', undefined)).toBeUndefined();
   });
 
+  it('call the score figure by its name in texts', () => {
+    expect(RESOURCE_TYPE_NAMES.map((type) => RESOURCE_TYPES[type].scoreLabel)).toEqual(['score', 'score', 'best win rate']);
+    expect([RESOURCE_TYPES.dataset.summary, RESOURCE_TYPES.correction_session.summary]).toEqual([undefined, undefined]);
+  });
+
   it('build link values from the reference', () => {
+    expect(RESOURCE_TYPES.autoscientist_run.linkValues({ type: 'autoscientist_run', runId: 'r1' })).toEqual({ runId: 'r1' });
     expect(RESOURCE_TYPES.dataset.linkValues({ type: 'dataset', datasetId: 'ds 1' })).toEqual({ datasetId: 'ds 1' });
     expect(RESOURCE_TYPES.correction_session.linkValues({ type: 'correction_session', projectId: 7, correctionId: 42 })).toEqual({ projectId: '7', correctionId: '42' });
   });
@@ -63,6 +70,6 @@ describe('resource type declarations', () => {
     const deepOpinionOnly = { deepOpinion: { token: 'jwt' } };
     expect([providerConfigured(adaptionOnly, 'adaption'), providerConfigured(adaptionOnly, 'deepopinion')]).toEqual([true, false]);
     expect([providerConfigured(deepOpinionOnly, 'adaption'), providerConfigured(deepOpinionOnly, 'deepopinion')]).toEqual([false, true]);
-    expect([upstreamConfigured(adaptionOnly, 'dataset'), upstreamConfigured(adaptionOnly, 'correction_session')]).toEqual([true, false]);
+    expect([upstreamConfigured(adaptionOnly, 'dataset'), upstreamConfigured(adaptionOnly, 'correction_session'), upstreamConfigured(adaptionOnly, 'autoscientist_run')]).toEqual([true, false, true]);
   });
 });

@@ -140,8 +140,9 @@ describe('matchesSubscription', () => {
     fields: {
       team?: string;
       type?: (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
-      changes?: Array<{ field: 'status' | 'grade' | 'score'; from: string | null; to: string | null }>;
+      changes?: Array<{ field: 'status' | 'grade' | 'score' | 'winRate'; from: string | number | null; to: string | number | null }>;
       correction?: boolean;
+      run?: boolean;
       status?: string;
     } = {},
   ) =>
@@ -150,7 +151,11 @@ describe('matchesSubscription', () => {
         watchId: 'w_1',
         team: fields.team ?? 'team-a',
         label: null,
-        resource: fields.correction ? { type: 'correction_session', projectId: 1, correctionId: 2 } : { type: 'dataset', datasetId: 'ds_1' },
+        resource: fields.run
+          ? { type: 'autoscientist_run', runId: 'as_run_1' }
+          : fields.correction
+            ? { type: 'correction_session', projectId: 1, correctionId: 2 }
+            : { type: 'dataset', datasetId: 'ds_1' },
       },
       version: 1,
       time: new Date('2026-11-24T10:00:00Z'),
@@ -179,6 +184,11 @@ describe('matchesSubscription', () => {
     ['a gone event, to a changes filter', { changes: ['grade'] }, { type: EVENT_TYPES.gone, changes: [] }, true],
     ['a failing event, to a changes filter', { changes: ['grade'] }, { type: EVENT_TYPES.failing, changes: [] }, true],
     ['a listed watch of an unlisted type', { watchIds: ['w_1'], resourceTypes: ['correction_session'] }, {}, false],
+    ['a run, to a runs filter', { resourceTypes: ['autoscientist_run'] }, { run: true }, true],
+    ['a dataset, to a runs filter', { resourceTypes: ['autoscientist_run'] }, {}, false],
+    ['a cancelled run, to a run outcomes filter', { statuses: ['succeeded', 'failed', 'cancelled'] }, { run: true, changes: [{ field: 'status', from: 'running', to: 'cancelled' }], status: 'cancelled' }, true],
+    ['a better win rate, to a winRate filter', { changes: ['winRate'] }, { run: true, changes: [{ field: 'winRate', from: 0.6, to: 0.7 }] }, true],
+    ['a status change, to a winRate filter', { changes: ['winRate'] }, { run: true }, false],
     ['an outcome, to an outcomes filter', { statuses: ['succeeded', 'failed', 'FINISHED', 'FAILED'] }, {}, true],
     ['a step that is no outcome, to an outcomes filter', { statuses: ['succeeded', 'failed'] }, { changes: [{ field: 'status', from: 'pending', to: 'running' }], status: 'running' }, false],
     ['a failing event, to an outcomes filter', { statuses: ['succeeded'] }, { type: EVENT_TYPES.failing, changes: [], status: 'running' }, true],
@@ -219,6 +229,10 @@ describe('matchesSubscription', () => {
     event({ changes: [{ field: 'grade', from: 'D', to: 'A' }] }),
     event({ changes: [{ field: 'score', from: '0.5', to: '0.7' }] }),
     event({ correction: true, changes: [{ field: 'status', from: 'ANNOTATING', to: 'FINISHED' }], status: 'FINISHED' }),
+    event({ run: true, changes: [{ field: 'status', from: 'running', to: 'cancelled' }], status: 'cancelled' }),
+    event({ run: true, changes: [{ field: 'status', from: 'running', to: 'succeeded' }, { field: 'winRate', from: 0.74, to: 0.82 }], status: 'succeeded' }),
+    event({ run: true, changes: [{ field: 'winRate', from: null, to: 0.61 }], status: 'running' }),
+    event({ run: true, type: EVENT_TYPES.gone, changes: [] }),
     event({ type: EVENT_TYPES.gone, changes: [] }),
     event({ type: EVENT_TYPES.failing, changes: [], status: 'running' }),
     event({ type: EVENT_TYPES.recovered, changes: [] }),
@@ -241,6 +255,11 @@ describe('matchesSubscription', () => {
     { statuses: ['succeeded'], grade: 'worsened' },
     { changes: ['status'], statuses: ['failed', 'FINISHED'], eventTypes: ['resource.changed', 'resource.gone'] },
     { resourceTypes: ['dataset'], grade: 'any', eventTypes: ['resource.changed'] },
+    { resourceTypes: ['autoscientist_run'] },
+    { resourceTypes: ['autoscientist_run'], statuses: ['succeeded', 'failed', 'cancelled'] },
+    { resourceTypes: ['autoscientist_run', 'dataset'], changes: ['winRate'] },
+    { changes: ['winRate'], eventTypes: ['resource.changed'] },
+    { statuses: ['cancelled'] },
   ];
 
   it('means the same through SNS (email: filter policy on message attributes) as through the delivery filter, for every filter and event', () => {

@@ -28,7 +28,7 @@ function emptyDeps(onScan: () => void): PollDeps {
     publisher: { publish: async (_events: WatchEvent[]) => ({ failedIds: [], errors: [] }) },
     logger: captureLogger(),
     policy: { concurrency: 2, failureThreshold: 3, heartbeatSeconds: 3600 },
-    sweeps: { lister: { listProjectSessions: unreachable, sweepDatasets: unreachable }, state: store, policy: { fullRefreshSeconds: 3600, overlapSeconds: 120 } },
+    sweeps: { lister: { listProjectSessions: unreachable, sweepDatasets: unreachable, walkRuns: unreachable }, state: store, policy: { fullRefreshSeconds: 3600, overlapSeconds: 120 } },
   };
 }
 
@@ -113,8 +113,8 @@ describe('mergeSummaries', () => {
 
   it('adds every count, merges failures by kind, and is cut off if any sweep was', () => {
     const merged = mergeSummaries([
-      summary({ watches: 3, changed: 1, failuresByKind: { unavailable: 1 }, requests: { get: 2, projectList: 1, datasetList: 1 }, listFallbacks: 1 }),
-      summary({ watches: 3, changed: 2, eventsPublished: 2, failuresByKind: { unavailable: 2, malformed: 1 }, cutOff: true, requests: { get: 1, projectList: 1, datasetList: 2 } }),
+      summary({ watches: 3, changed: 1, failuresByKind: { unavailable: 1 }, requests: { get: 2, projectList: 1, datasetList: 1, runList: 2 }, listFallbacks: 1 }),
+      summary({ watches: 3, changed: 2, eventsPublished: 2, failuresByKind: { unavailable: 2, malformed: 1 }, cutOff: true, requests: { get: 1, projectList: 1, datasetList: 2, runList: 1 } }),
     ]);
 
     expect(merged).toEqual(
@@ -124,7 +124,7 @@ describe('mergeSummaries', () => {
         eventsPublished: 2,
         failuresByKind: { unavailable: 3, malformed: 1 },
         cutOff: true,
-        requests: { get: 3, projectList: 2, datasetList: 3 },
+        requests: { get: 3, projectList: 2, datasetList: 3, runList: 3 },
         listFallbacks: 1,
       }),
     );

@@ -3,6 +3,7 @@ import type { ListedDataset } from '../../domain/sweep-plan';
 import type { ResourceRef, ResourceType } from '../../domain/resource';
 import { createRetryingFetch, type RetryPolicy } from '../http/retrying-fetch';
 import { AdaptionClient } from './adaption-client';
+import { AutoScientistClient, type RunWalk } from './autoscientist-client';
 import { DeepOpinionAuth, type DeepOpinionCredentials } from './deepopinion-auth';
 import { DeepOpinionClient } from './deepopinion-client';
 import { failed, trimBaseUrl } from './response';
@@ -22,6 +23,7 @@ export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
   constructor(
     private readonly adaption: AdaptionClient | undefined,
     private readonly deepOpinion: DeepOpinionClient | undefined,
+    private readonly autoScientist: AutoScientistClient | undefined = undefined,
   ) {}
 
   static create(settings: UpstreamSettings, logger: Logger): UpstreamFetcher {
@@ -39,7 +41,11 @@ export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
           maxBodyBytes: settings.maxBodyBytes,
         })
       : undefined;
-    return new UpstreamFetcher(adaption, deepOpinion);
+    // AutoScientist is Adaption's: the same API key reads it.
+    const autoScientist = settings.adaption.apiKey
+      ? new AutoScientistClient({ baseUrl: settings.adaption.baseUrl, apiKey: settings.adaption.apiKey, fetch, logger, maxBodyBytes: settings.maxBodyBytes })
+      : undefined;
+    return new UpstreamFetcher(adaption, deepOpinion, autoScientist);
   }
 
   /** One single-GET route per resource type: the compiler asks for a route when a type is added. */
@@ -49,6 +55,7 @@ export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
       this.deepOpinion
         ? this.deepOpinion.fetchCorrectionSession(ref, signal)
         : Promise.resolve(failed('credentials', 'no DeepOpinion credentials are configured (DEEPOPINION_TOKEN or DEEPOPINION_EMAIL/PASSWORD)')),
+    autoscientist_run: (ref, signal) => (this.autoScientist ? this.autoScientist.fetchRun(ref, signal) : Promise.resolve(NO_ADAPTION_KEY)),
   };
 
   fetchState(resource: ResourceRef, options: { signal?: AbortSignal | undefined } = {}): Promise<FetchOutcome> {
@@ -67,5 +74,16 @@ export class UpstreamFetcher implements ResourceFetcher, ResourceLister {
   ): Promise<{ ok: true; datasets: Map<string, ListedDataset>; newest: string | null; requests: number } | ListFailure> {
     if (!this.adaption) return Promise.resolve({ ok: false, error: { kind: 'credentials', message: 'no Adaption Labs API key is configured' } });
     return this.adaption.sweepDatasets(floor, options.signal);
+  }
+
+  walkRuns(wanted: ReadonlySet<string>, options: { signal?: AbortSignal | undefined } = {}): Promise<RunWalk | ListFailure> {
+    if (!this.autoScientist) return Promise.resolve({ ok: false, error: { kind: 'credentials', message: 'no Adaption Labs API key is configured' } });
+    return this.autoScientist.walkRuns(wanted, options.signal);
+  }
+
+  /** The newest AutoScientist run of a dataset (registration's `latest: true`). */
+  latestRunOf(datasetId: string, options: { signal?: AbortSignal | undefined } = {}): Promise<{ ok: true; runId: string | undefined } | ListFailure> {
+    if (!this.autoScientist) return Promise.resolve({ ok: false, error: { kind: 'credentials', message: 'no Adaption Labs API key is configured' } });
+    return this.autoScientist.latestRunOf(datasetId, options.signal);
   }
 }

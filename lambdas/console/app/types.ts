@@ -22,6 +22,7 @@ export interface Page<T> {
 
 /** A resource's short name; a type added later reads by its type and its first id field. */
 export function resourceName(resource: Resource): string {
+  if (resource.type === 'autoscientist_run') return `training run ${resource.runId}`;
   if (resource.type === 'dataset') return `dataset ${resource.datasetId}`;
   if (resource.type === 'correction_session') return `session ${resource.projectId}/${resource.correctionId}`;
   const other = resource as unknown as Record<string, unknown>;

@@ -27,5 +27,6 @@ export const correctionSessionType: ResourceTypeDeclaration<CorrectionSessionRef
   key: (ref) => `correction_session:${ref.projectId}:${ref.correctionId}`,
   subject: (ref) => `projects/${ref.projectId}/corrections/${ref.correctionId}`,
   shortName: (ref) => `correction ${ref.projectId}/${ref.correctionId}`,
+  scoreLabel: 'score',
   linkValues: (ref) => ({ projectId: String(ref.projectId), correctionId: String(ref.correctionId) }),
 };

@@ -29,5 +29,6 @@ export const datasetType: ResourceTypeDeclaration<DatasetRef> = {
   key: (ref) => `dataset:${ref.datasetId}`,
   subject: (ref) => `datasets/${ref.datasetId}`,
   shortName: (ref) => `dataset ${ref.datasetId}`,
+  scoreLabel: 'score',
   linkValues: (ref) => ({ datasetId: ref.datasetId }),
 };

@@ -1,8 +1,20 @@
 import type { z } from 'zod';
 
 /** Every field a watch can be told to notify on; each resource type declares which of these it has. */
-export const TRACKABLE_FIELDS = ['status', 'grade', 'score'] as const;
+export const TRACKABLE_FIELDS = ['status', 'grade', 'score', 'winRate'] as const;
 export type TrackedField = (typeof TRACKABLE_FIELDS)[number];
+
+/**
+ * Which snapshot figure a tracked field reads. A run's best win rate is its
+ * figure, kept where the other types keep theirs (`score`), and tracked
+ * under its own name so events and filters say what it is.
+ */
+export const TRACKED_SLOT: { readonly [F in TrackedField]: 'status' | 'grade' | 'score' } = {
+  status: 'status',
+  grade: 'grade',
+  score: 'score',
+  winRate: 'score',
+};
 
 /** The upstream services Watchpost talks to; each resource type belongs to one. */
 export const PROVIDERS = {
@@ -53,4 +65,19 @@ export interface ResourceTypeDeclaration<R extends { type: string }> {
   shortName(ref: R): string;
   /** The `{name}` values a link template for this type may use. */
   linkValues(ref: R): Record<string, string>;
+  /** What texts call the snapshot's `score` figure (a run's is its best win rate). */
+  readonly scoreLabel: string;
+  /**
+   * One sentence on where the resource stands, for email and chat texts, from
+   * its snapshot; undefined when the generic fields (status, grade, score,
+   * progress) already say it all.
+   */
+  summary?(snapshot: SnapshotFigures): string | undefined;
+}
+
+/** The parts of a snapshot a summary reads (kept structural so this module stays below snapshot.ts). */
+export interface SnapshotFigures {
+  status: string;
+  score: number | null;
+  details: Record<string, unknown>;
 }

@@ -14,6 +14,7 @@ import {
   type CorrectionRecord,
   type DatasetRecord,
 } from './lifecycle';
+import { advanceRun, newRun, type RunEnding, type RunRecord } from './run-lifecycle';
 
 /**
  * A local stand-in for both upstream APIs, served over real HTTP, for
@@ -39,7 +40,8 @@ export interface Fault {
   status?: number;
   delayMs?: number;
   retryAfter?: string;
-  body?: 'malformed' | 'wrong-type';
+  /** `empty`: a list answers in its shape but with no entries (a page that lags behind the resources). */
+  body?: 'malformed' | 'wrong-type' | 'empty';
   drop?: boolean;
   /**
    * Pads the resource's `name` so the body is about this many bytes, streamed
@@ -60,6 +62,8 @@ function endpointOf(path: string): string {
   if (/^\/api\/v1\/datasets\/[^/]+$/.test(path)) return 'dataset';
   if (/^\/api\/v1\/datasets\/[^/]+\/status$/.test(path)) return 'datasetStatus';
   if (/^\/api\/v1\/datasets\/[^/]+\/evaluation$/.test(path)) return 'datasetEvaluation';
+  if (path === '/api/v1/autoscientist') return 'runList';
+  if (/^\/api\/v1\/autoscientist\/[^/]+$/.test(path)) return 'run';
   if (/^\/projects\/\d+\/corrections$/.test(path)) return 'correctionList';
   if (/^\/projects\/\d+\/corrections\/\d+$/.test(path)) return 'correction';
   return 'other';
@@ -67,6 +71,7 @@ function endpointOf(path: string): string {
 
 const datasetKey = (datasetId: string) => `datasets/${datasetId}`;
 const correctionKey = (projectId: number, correctionId: number) => `projects/${projectId}/corrections/${correctionId}`;
+const runKey = (runId: string) => `autoscientist/${runId}`;
 
 export const SIMULATOR_DEFAULTS = {
   adaptionApiKey: 'pt_live_simulator',
@@ -77,13 +82,16 @@ export interface SimulatorStats {
   upstreamRequests: number;
   logins: number;
   byStatus: Record<string, number>;
-  /** Requests by endpoint: `dataset`, `datasetStatus`, `datasetEvaluation`, `datasetList`, `correction`, `correctionList`, `login`, `other`. */
+  /** Requests by endpoint: `dataset`, `datasetStatus`, `datasetEvaluation`, `datasetList`, `run`, `runList`, `correction`, `correctionList`, `login`, `other`. */
   byEndpoint: Record<string, number>;
 }
 
 export class UpstreamSimulator {
   readonly datasets = new Map<string, DatasetRecord>();
   readonly corrections = new Map<string, CorrectionRecord>();
+  readonly runs = new Map<string, RunRecord>();
+  /** How each run will end (the simulator's plan; never served). */
+  private readonly runEndings = new Map<string, RunEnding>();
   private faults: Fault[] = [];
   /** Resources changed since a GET last served them (keys as in `advance`). */
   private readonly unobserved = new Set<string>();
@@ -138,6 +146,15 @@ export class UpstreamSimulator {
     return record;
   }
 
+  /** Puts an AutoScientist run; `ending` says how it will end as it is advanced (default: it succeeds). */
+  putRun(runId: string, fields: Record<string, unknown> = {}, ending?: RunEnding): RunRecord {
+    const record = { ...(this.runs.get(runId) ?? newRun(runId, this.nowIso())), ...fields, id: runId } as RunRecord;
+    this.runs.set(runId, record);
+    if (ending) this.runEndings.set(runId, ending);
+    this.unobserved.add(runKey(runId));
+    return record;
+  }
+
   /**
    * Moves every resource (or the one named, e.g. `datasets/ds_1`) one
    * lifecycle step on. With `observedOnly`, a resource moves only once its
@@ -160,15 +177,19 @@ export class UpstreamSimulator {
     for (const [key, record] of this.corrections) {
       step(correctionKey(record.project_id, record.id), record, advanceCorrection, (moved) => this.corrections.set(key, moved));
     }
+    for (const [id, record] of this.runs) {
+      step(runKey(id), record, (run, nowIso) => advanceRun(run, nowIso, this.runEndings.get(id)), (moved) => this.runs.set(id, moved));
+    }
     return advanced;
   }
 
   /** Every resource, to persist between runs of the demo. */
-  exportState(): { datasets: DatasetRecord[]; corrections: CorrectionRecord[] } {
-    return { datasets: [...this.datasets.values()], corrections: [...this.corrections.values()] };
+  exportState(): { datasets: DatasetRecord[]; corrections: CorrectionRecord[]; runs: RunRecord[] } {
+    return { datasets: [...this.datasets.values()], corrections: [...this.corrections.values()], runs: [...this.runs.values()] };
   }
 
-  importState(state: { datasets?: DatasetRecord[]; corrections?: CorrectionRecord[] }): void {
+  importState(state: { datasets?: DatasetRecord[]; corrections?: CorrectionRecord[]; runs?: RunRecord[] }): void {
+    for (const record of state.runs ?? []) this.putRun(record.id, record);
     // Imported states count as not yet seen: a restarted poller sees each before it moves on.
     for (const record of state.datasets ?? []) this.putDataset(record.dataset_id, record);
     for (const record of state.corrections ?? []) this.putCorrection(record.project_id, record.id, record);
@@ -234,7 +255,12 @@ export class UpstreamSimulator {
       return;
     }
     if (result.status === 200 && fault?.bodyBytes) return streamPadded(res, result.body as Record<string, unknown>, fault.bodyBytes, fault.declareLength ?? false);
-    const body = result.status === 200 && fault?.body === 'wrong-type' ? { ...(result.body as object), status: 42 } : result.body;
+    const body =
+      result.status === 200 && fault?.body === 'wrong-type'
+        ? { ...(result.body as object), status: 42 }
+        : result.status === 200 && fault?.body === 'empty'
+          ? Object.fromEntries(Object.entries(result.body as object).map(([key, value]) => [key, Array.isArray(value) ? [] : key === 'next_cursor' ? null : value]))
+          : result.body;
     send(res, result.status, body);
   }
 
@@ -252,6 +278,15 @@ export class UpstreamSimulator {
       if (dataset[2] === '/evaluation') return { status: 200, body: evaluationView(record) };
       this.unobserved.delete(datasetKey(record.dataset_id));
       return { status: 200, body: singleGetView(record) };
+    }
+
+    const run = /^\/api\/v1\/autoscientist\/([^/]+)$/.exec(path);
+    if (run || path === '/api/v1/autoscientist') {
+      if (req.headers.authorization !== `Bearer ${this.apiKey}`) return { status: 401, body: { message: 'invalid API key' } };
+      if (!run) return { status: 200, body: this.listRuns(url) };
+      const record = this.runs.get(decodeURIComponent(run[1] as string));
+      if (record) this.unobserved.delete(runKey(record.id));
+      return record ? { status: 200, body: record } : { status: 404, body: { message: 'run not found' } };
     }
 
     const correction = /^\/projects\/(\d+)\/corrections(?:\/(\d+))?$/.exec(path);
@@ -314,6 +349,26 @@ export class UpstreamSimulator {
     return { datasets: page.map(listEntryView), next_cursor: last && rest.length > limit ? Buffer.from(JSON.stringify(key(last))).toString('base64url') : null };
   }
 
+  /**
+   * `GET /api/v1/autoscientist`: whole runs, newest `created_at` first,
+   * `dataset_id` filter, `limit` ≤ 100, and a keyset cursor (the last
+   * entry's created_at and id). Listing counts as serving each run shown.
+   */
+  private listRuns(url: URL): unknown {
+    const limit = Math.max(1, Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100));
+    const datasetId = url.searchParams.get('dataset_id');
+    const key = (r: RunRecord): [string, string] => [String(r.created_at ?? ''), r.id];
+    const compare = (a: [string, string], b: [string, string]) => -(a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+    const all = [...this.runs.values()].filter((r) => !datasetId || r.dataset_id === datasetId).sort((a, b) => compare(key(a), key(b)));
+    const cursor = url.searchParams.get('cursor');
+    const after = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string]) : undefined;
+    const rest = after ? all.filter((r) => compare(key(r), after) > 0) : all;
+    const page = rest.slice(0, limit);
+    for (const record of page) this.unobserved.delete(runKey(record.id));
+    const last = page.at(-1);
+    return { runs: page, next_cursor: last && rest.length > limit ? Buffer.from(JSON.stringify(key(last))).toString('base64url') : null };
+  }
+
   private takeFault(path: string): Fault | undefined {
     const fault = this.faults.find((f) => (f.exact ? path === f.path : path.startsWith(f.path)));
     if (!fault) return undefined;
@@ -331,6 +386,13 @@ export class UpstreamSimulator {
     const fields = (body ?? {}) as Record<string, unknown>;
     const dataset = /^\/datasets\/([^/]+)$/.exec(path);
     const correction = /^\/projects\/(\d+)\/corrections\/(\d+)$/.exec(path);
+    const run = /^\/autoscientist\/([^/]+)$/.exec(path);
+    if (run && req.method === 'PUT') {
+      const { ending, ...runFields } = fields;
+      const planned = ending === 'succeeded' || ending === 'failed' || ending === 'cancelled' ? ending : undefined;
+      return send(res, 200, this.putRun(decodeURIComponent(run[1] as string), runFields, planned));
+    }
+    if (run && req.method === 'DELETE') return send(res, this.runs.delete(decodeURIComponent(run[1] as string)) ? 204 : 404);
     if (dataset && req.method === 'PUT') return send(res, 200, this.putDataset(decodeURIComponent(dataset[1] as string), fields));
     if (dataset && req.method === 'DELETE') return send(res, this.datasets.delete(decodeURIComponent(dataset[1] as string)) ? 204 : 404);
     if (correction && req.method === 'PUT') return send(res, 200, this.putCorrection(Number(correction[1]), Number(correction[2]), fields));
@@ -338,7 +400,7 @@ export class UpstreamSimulator {
     if (path === '/advance' && req.method === 'POST') {
       const resource = fields.resource as string | undefined;
       const advanced = this.advance(resource);
-      if (resource !== undefined && advanced === 0) return send(res, 404, { message: `no simulated resource ${resource}; give e.g. datasets/ds_1 or projects/1/corrections/2` });
+      if (resource !== undefined && advanced === 0) return send(res, 404, { message: `no simulated resource ${resource}; give e.g. datasets/ds_1, autoscientist/run_1 or projects/1/corrections/2` });
       return send(res, 200, { advanced });
     }
     if (path === '/faults' && req.method === 'POST') {
