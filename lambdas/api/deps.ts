@@ -8,7 +8,7 @@ import type { DeliveryService } from '../delivery/delivery-service';
 import type { TeamStore } from '../adapters/dynamo/team-store';
 import type { TeamQuota } from '../adapters/dynamo/team-quota';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
-import type { Logger, ResourceFetcher, SecretBox } from '../domain/ports';
+import type { LatestRunFinder, Logger, ResourceFetcher, SecretBox } from '../domain/ports';
 import type { ResourceType } from '../domain/resource';
 
 /** Everything the watch API's routes need, built once per process. */
@@ -21,7 +21,8 @@ export interface ApiDeps {
   emails: EmailSubscriptions;
   /** Channels `POST /v1/subscriptions/{id}/test` can send to from here. */
   testableChannels: Channel[];
-  fetcher: ResourceFetcher;
+  /** Reads a resource at registration, and finds a dataset's newest run for `latest: true`. */
+  fetcher: ResourceFetcher & LatestRunFinder;
   /**
    * How long a route may spend on an upstream (credentials, fetch, retries)
    * before it answers 503 + Retry-After: well inside the function's timeout,

@@ -16,7 +16,7 @@ import { TeamStore } from '../adapters/dynamo/team-store';
 import { TeamQuota } from '../adapters/dynamo/team-quota';
 import { WatchStore } from '../adapters/dynamo/watch-store';
 import { loadEnv, requireSetting, upstreamConfigured } from '../config';
-import type { FetchOutcome, ResourceFetcher } from '../domain/ports';
+import type { FetchOutcome, LatestRunFinder, ResourceFetcher } from '../domain/ports';
 import type { ResourceRef } from '../domain/resource';
 import { handleApiRequest } from './app';
 import type { ApiDeps } from './deps';
@@ -27,7 +27,7 @@ const logger = new Logger({ serviceName: 'watchpost-api' });
 const client = new DynamoDBClient({});
 const tableName = requireSetting(env, 'WATCHPOST_TABLE_NAME');
 const upstream = upstreamFetcherFromAws(env, logger);
-const fetcher: ResourceFetcher = {
+const fetcher: ResourceFetcher & LatestRunFinder = {
   fetchState: async (resource: ResourceRef, options?: { signal?: AbortSignal | undefined }): Promise<FetchOutcome> => {
     try {
       return await (await upstream()).fetchState(resource, options);
@@ -35,6 +35,14 @@ const fetcher: ResourceFetcher = {
       // The credentials secret could not be read: the upstream is out of reach for now (503), not a bug (500).
       logger.error('could not load upstream credentials', { error: error instanceof Error ? error.message : String(error) });
       return { outcome: 'failed', error: { kind: 'credentials', message: 'upstream credentials are unavailable' } };
+    }
+  },
+  latestRunOf: async (datasetId) => {
+    try {
+      return await (await upstream()).latestRunOf(datasetId);
+    } catch (error) {
+      logger.error('could not load upstream credentials', { error: error instanceof Error ? error.message : String(error) });
+      return { ok: false, error: { kind: 'credentials', message: 'upstream credentials are unavailable' } };
     }
   },
 };

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { TeamExistsError } from '../adapters/dynamo/team-store';
 import type { Subscription } from '../adapters/dynamo/subscription-store';
-import { notifyOnProblem, PROVIDERS, providerOf } from '../domain/resource';
+import { AutoScientistRunRefSchema, notifyOnProblem, PROVIDERS, providerOf, type ResourceRef, type ResourceType } from '../domain/resource';
 import { trackMotion } from '../domain/stall';
 import { emailFilterProblem, isDeliverable, secretContext } from '../domain/subscription';
 import { refuseSubscriptionUrl } from '../domain/url-policy';
@@ -18,6 +18,30 @@ const EMAIL_IS_IMMEDIATE =
   'email is delivered by SNS as each event is published, so it cannot be held or batched; use a Slack, Teams, Discord or webhook subscription for quiet hours and digests';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * The resource a registration names: as given, or for a run asked for by
+ * its dataset (`latest: true`), that dataset's newest run, found once, now,
+ * through the runs list's dataset_id filter; the watch then follows that run.
+ */
+async function resolveResource(deps: ApiDeps, requested: S.ResourceRequestBody): Promise<ResourceRef> {
+  if (requested.type !== 'autoscientist_run') return requested;
+  if (requested.runId !== undefined) return { type: 'autoscientist_run', runId: requested.runId };
+  const datasetId = requested.datasetId ?? '';
+  const latest = await deps.fetcher.latestRunOf(datasetId);
+  if (!latest.ok) {
+    deps.logger.warn('could not find the newest run of a dataset', { datasetId, kind: latest.error.kind, error: latest.error.message });
+    throw problems.upstreamUnavailable(`The upstream could not be reached (${latest.error.kind}); try again shortly.`);
+  }
+  if (latest.runId === undefined) throw problems.unprocessable('resource.datasetId', `Dataset ${datasetId} has no AutoScientist run to watch.`);
+  const resource = { type: 'autoscientist_run' as const, runId: latest.runId };
+  // The id came from upstream: it meets the same rules as one a team gives before it is stored or put in a URL.
+  if (!AutoScientistRunRefSchema.safeParse(resource).success) {
+    deps.logger.error('the newest run of a dataset has an id Watchpost cannot use', { datasetId, runId: latest.runId.slice(0, 80) });
+    throw problems.upstreamUnavailable('The upstream answered with a run id that cannot be watched; try again shortly.');
+  }
+  return resource;
+}
 
 export interface RouteContext {
   deps: ApiDeps;
@@ -189,7 +213,14 @@ export const ROUTES: Route[] = [
       503: ok('The upstream could not be reached, or did not answer within the registration deadline; retry after `Retry-After` seconds.'),
     },
     handle: async ({ deps, team, body }) => {
-      const input = body as z.infer<typeof S.CreateWatchBody>;
+      const request = body as z.infer<typeof S.CreateWatchBody>;
+      const upstreamMissing = async (type: ResourceType) => {
+        if (await deps.upstreamConfigured(type)) return;
+        const { name: provider, settings } = PROVIDERS[providerOf(type)];
+        throw problems.upstreamNotConfigured(`This Watchpost has no ${provider} credentials, so it cannot watch a ${type}: an operator sets ${settings} ${deps.credentialsHint}.`);
+      };
+      if (request.resource.type === 'autoscientist_run' && request.resource.runId === undefined) await upstreamMissing(request.resource.type);
+      const input = { ...request, resource: await resolveResource(deps, request.resource) };
       const existing = await deps.watches.findByResource(team, input.resource);
       if (existing) return json(200, watchView(existing));
       // Every upstream step (credentials, the fetch and its retries) shares one budget inside the function's timeout.

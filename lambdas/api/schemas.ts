@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAX_STALLED_AFTER_MINUTES } from '../domain/stall';
 // Type-only: brings zod-openapi's .meta({ id }) typings into scope.
 import type {} from 'zod-openapi';
-import { notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
+import { AutoScientistRunRefSchema, CorrectionSessionRefSchema, DatasetRefSchema, notifyOnProblem, RESOURCE_TYPE_NAMES, ResourceRefSchema, TrackedFieldSchema } from '../domain/resource';
 import { DIGEST_MINUTES } from '../domain/digest';
 import { ATTENTION_ORDER } from '../domain/health';
 import { isKnownTimeZone, LOCAL_TIME, WEEKDAYS } from '../domain/quiet-hours';
@@ -43,10 +43,36 @@ const StalledAfterMinutesSchema = z
       'Whole minutes, 1 to 10080 (a week): when the resource has been in a running status with neither progress nor updated_at moving for this long, one resource.stalled is sent, and one resource.resumed when it moves again. Off (null) by default; there is no team-wide default.',
   });
 
-export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'What to watch: an Adaption Labs dataset or a DeepOpinion correction session.' });
+export const Resource = ResourceRefSchema.meta({ id: 'Resource', description: 'What is watched: an Adaption Labs dataset, a DeepOpinion correction session, or an Adaption AutoScientist training run.' });
+
+/** A run to watch: by its id, or as the newest run of a dataset (resolved once, at registration). */
+const RunRequest = z
+  .strictObject({
+    type: z.literal('autoscientist_run'),
+    runId: AutoScientistRunRefSchema.shape.runId.optional(),
+    datasetId: DatasetRefSchema.shape.datasetId.optional().meta({ description: 'With `latest: true`: watch this dataset’s newest run (422 when it has none).' }),
+    latest: z.literal(true).optional(),
+  })
+  .superRefine((run, ctx) => {
+    if (run.runId !== undefined) {
+      if (run.datasetId !== undefined || run.latest !== undefined) ctx.addIssue({ code: 'custom', path: ['runId'], message: 'give either runId, or datasetId with latest: true, not both' });
+    } else if (run.datasetId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['runId'], message: 'give runId, or datasetId with latest: true' });
+    } else if (run.latest !== true) {
+      ctx.addIssue({ code: 'custom', path: ['latest'], message: 'must be true with datasetId: the dataset’s newest run is watched' });
+    }
+  });
+
+export const ResourceRequest = z
+  .discriminatedUnion('type', [DatasetRefSchema, CorrectionSessionRefSchema, RunRequest])
+  .meta({
+    id: 'ResourceRequest',
+    description: 'What to watch: a dataset, a correction session, or a training run by `runId` (or by `datasetId` with `latest: true`: the dataset’s newest run).',
+  });
+export type ResourceRequestBody = z.infer<typeof ResourceRequest>;
 
 export const CreateWatchBody = z
-  .strictObject({ resource: Resource, notifyOn: NotifyOnSchema.optional(), label: LabelSchema.optional(), stalledAfterMinutes: StalledAfterMinutesSchema.nullable().optional() })
+  .strictObject({ resource: ResourceRequest, notifyOn: NotifyOnSchema.optional(), label: LabelSchema.optional(), stalledAfterMinutes: StalledAfterMinutesSchema.nullable().optional() })
   .superRefine((body, ctx) => {
     const problem = notifyOnProblem(body.resource.type, body.notifyOn);
     if (problem) ctx.addIssue({ code: 'custom', path: ['notifyOn'], message: problem });

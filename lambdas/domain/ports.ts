@@ -25,6 +25,12 @@ export interface ResourceFetcher {
   fetchState(resource: ResourceRef, options?: { signal?: AbortSignal | undefined }): Promise<FetchOutcome>;
 }
 
+/** Finds a dataset's newest AutoScientist run (registration by dataset, `latest: true`). */
+export interface LatestRunFinder {
+  /** `runId` is undefined when the dataset has no run. */
+  latestRunOf(datasetId: string, options?: { signal?: AbortSignal | undefined }): Promise<{ ok: true; runId: string | undefined } | ListFailure>;
+}
+
 /** A list request that did not give a usable answer: the tick falls back to single GETs. */
 export interface ListFailure {
   ok: false;

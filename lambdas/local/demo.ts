@@ -2,15 +2,17 @@ import { writeFile } from 'node:fs/promises';
 import { TeamExistsError, type TeamStore } from '../adapters/dynamo/team-store';
 import type { WatchStore } from '../adapters/dynamo/watch-store';
 import { newTeamToken, sha256Hex } from '../api/auth';
-import type { ResourceRef } from '../domain/resource';
+import type { ResourceRef, TrackedField } from '../domain/resource';
 import { createWatch, watchIdFor } from '../domain/watch';
 import type { UpstreamSimulator } from './simulator/simulator';
 
 export const DEMO_TEAM = 'demo';
 
-const DEMO_WATCHES: Array<{ label: string; resource: ResourceRef }> = [
+const DEMO_WATCHES: Array<{ label: string; resource: ResourceRef; notifyOn?: TrackedField[] }> = [
   { label: 'Demo dataset (simulated)', resource: { type: 'dataset', datasetId: 'ds_demo_1' } },
   { label: 'Demo correction session (simulated)', resource: { type: 'correction_session', projectId: 1, correctionId: 1 } },
+  // Its win rate too, so the demo tells each iteration's improvement, not only the outcome.
+  { label: 'Demo training run (simulated)', resource: { type: 'autoscientist_run', runId: 'as_run_demo_1' }, notifyOn: ['status', 'winRate'] },
 ];
 
 /**
@@ -28,6 +30,7 @@ export async function seedDemo(simulator: UpstreamSimulator, store: WatchStore, 
   }
   if (!simulator.datasets.has('ds_demo_1')) simulator.putDataset('ds_demo_1', { name: 'Support tickets Q4' });
   if (!simulator.corrections.has('1/1')) simulator.putCorrection(1, 1, { name: 'Review of low-confidence tickets' });
+  if (!simulator.runs.has('as_run_demo_1')) simulator.putRun('as_run_demo_1', { dataset_id: 'ds_demo_1', max_iterations: 3, target_win_rate: 0.8 });
   let created = 0;
   for (const demo of DEMO_WATCHES) {
     const { created: registered } = await store.registerWatch(

@@ -149,7 +149,7 @@ async function start(options: LocalRuntimeOptions, started: Array<() => Promise<
     const pace = step === undefined ? 'after every poll' : step > 0 ? `every ${step} s once polled` : 'only when told (POST /_sim/advance)';
     print(
       `No upstream credentials set: using the built-in simulator at ${simulator.url} with demo watches` +
-        `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move one step ${pace}, so a dataset runs to its grade and a correction session to FINISHED within two minutes.`,
+        `${seeded > 0 ? ` (${seeded} registered)` : ''}; resources move one step ${pace}, so a dataset runs to its grade, a correction session to FINISHED and a training run through its iterations to its outcome within two minutes.`,
     );
     print(
       `Demo team token: ${join(dataDir, 'demo-team-token')} — e.g. curl -s ${env.WATCHPOST_PORT ? `http://127.0.0.1:${env.WATCHPOST_PORT}` : '<the API URL below>'}/v1/watches -H "authorization: Bearer $(cat ${join(dataDir, 'demo-team-token')})"`,

@@ -23,6 +23,7 @@ afterAll(async () => {
 beforeEach(async () => {
   simulator.datasets.clear();
   simulator.corrections.clear();
+  simulator.runs.clear();
   simulator.clearFaults();
   simulator.resetStats();
   simulator.putDataset('ds_1', { status: 'running', progress: { percent: 40, processed_rows: 4, total_rows: 10 } });
@@ -89,6 +90,55 @@ describe('POST /v1/watches', () => {
     expect(result.headers['content-type']).toBe('application/problem+json');
   });
 
+  it('watches an AutoScientist run, notifying on status by default, with its win rate as the figure', async () => {
+    simulator.putRun('as_run_1', { status: 'running', iterations_completed: 2, max_iterations: 5, best_win_rate: 0.66 });
+
+    const created = await api.call('POST', '/v1/watches', { token: teamA, body: { resource: { type: 'autoscientist_run', runId: 'as_run_1' } } });
+
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ resource: { type: 'autoscientist_run', runId: 'as_run_1' }, notifyOn: ['status'], current: { status: 'running', score: 0.66, progressPercent: 40 } });
+  });
+
+  it('watches the newest run of a dataset when asked by dataset with latest: true, and the same watch again', async () => {
+    simulator.putRun('as_old', { dataset_id: 'ds_1', created_at: '2026-12-01T00:00:00Z' });
+    simulator.putRun('as_new', { dataset_id: 'ds_1', created_at: '2026-12-03T00:00:00Z' });
+    simulator.putRun('as_other', { dataset_id: 'ds_2', created_at: '2026-12-09T00:00:00Z' });
+    const body = { resource: { type: 'autoscientist_run', datasetId: 'ds_1', latest: true }, notifyOn: ['status', 'winRate'] };
+
+    const created = await api.call('POST', '/v1/watches', { token: teamA, body });
+    const again = await api.call('POST', '/v1/watches', { token: teamA, body: { resource: { type: 'autoscientist_run', runId: 'as_new' } } });
+
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ resource: { type: 'autoscientist_run', runId: 'as_new' }, notifyOn: ['status', 'winRate'] });
+    expect([again.status, again.json.id]).toEqual([200, created.json.id]);
+  });
+
+  it('answers 422 naming the dataset when it has no run to watch', async () => {
+    simulator.putRun('as_other', { dataset_id: 'ds_2' });
+
+    const result = await api.call('POST', '/v1/watches', { token: teamA, body: { resource: { type: 'autoscientist_run', datasetId: 'ds_1', latest: true } } });
+
+    expect(result.status).toBe(422);
+    expect(result.json.errors).toEqual([{ path: 'resource.datasetId', message: 'Dataset ds_1 has no AutoScientist run to watch.' }]);
+  });
+
+  it('answers 503 when the runs list cannot be read, and 501 before asking when Adaption has no credentials', async () => {
+    simulator.addFault({ path: '/api/v1/autoscientist', exact: true, status: 502 });
+    const body = { resource: { type: 'autoscientist_run', datasetId: 'ds_1', latest: true } };
+
+    const unavailable = await api.call('POST', '/v1/watches', { token: teamA, body });
+    simulator.clearFaults();
+    simulator.resetStats();
+    api = await apiHarness(dynamo, simulator, { upstreamConfigured: async (type) => type === 'correction_session' });
+    const token = await api.createTeam('no-adaption');
+    const unconfigured = await api.call('POST', '/v1/watches', { token, body });
+
+    expect([unavailable.status, unavailable.headers['retry-after']]).toEqual([503, '30']);
+    expect(unconfigured.status).toBe(501);
+    expect(unconfigured.json.detail).toContain('no Adaption Labs credentials, so it cannot watch a autoscientist_run');
+    expect(simulator.getStats().upstreamRequests).toBe(0);
+  });
+
   it('answers 409 once the team has reached its watch limit', async () => {
     api = await apiHarness(dynamo, simulator, { limits: { watchesPerTeam: 1, subscriptionsPerTeam: 50 } });
     const token = await api.createTeam('small');
@@ -110,6 +160,14 @@ describe('validation', () => {
     ['a negative project id', { resource: { type: 'correction_session', projectId: -1, correctionId: 2 } }, 'resource.projectId', ''],
     ['a string correction id', { resource: { type: 'correction_session', projectId: 1, correctionId: '2' } }, 'resource.correctionId', ''],
     ['an unknown notifyOn field', { ...datasetWatch, notifyOn: ['colour'] }, 'notifyOn.0', ''],
+    ['a run id that would break a URL', { resource: { type: 'autoscientist_run', runId: '../x' } }, 'resource.runId', 'must be 1-128 characters'],
+    ['a run with neither id nor dataset', { resource: { type: 'autoscientist_run' } }, 'resource.runId', 'give runId, or datasetId with latest: true'],
+    ['a run by id and by dataset at once', { resource: { type: 'autoscientist_run', runId: 'r1', datasetId: 'ds_1', latest: true } }, 'resource.runId', 'not both'],
+    ['a run by dataset without latest', { resource: { type: 'autoscientist_run', datasetId: 'ds_1' } }, 'resource.latest', 'must be true with datasetId'],
+    ['a run by dataset with latest false', { resource: { type: 'autoscientist_run', datasetId: 'ds_1', latest: false } }, 'resource.latest', ''],
+    ['a run by a dataset id that would break a URL', { resource: { type: 'autoscientist_run', datasetId: 'a/b', latest: true } }, 'resource.datasetId', 'must be 1-128 characters'],
+    ['a grade on a run', { resource: { type: 'autoscientist_run', runId: 'r1' }, notifyOn: ['grade'] }, 'notifyOn', 'AutoScientist runs have no grade; use status or winRate'],
+    ['a win rate on a dataset', { ...datasetWatch, notifyOn: ['winRate'] }, 'notifyOn', 'datasets have no winRate'],
     ['a grade on a correction session', { resource: { type: 'correction_session', projectId: 7, correctionId: 42 }, notifyOn: ['grade'] }, 'notifyOn', 'no grade'],
     ['a label over 100 characters', { ...datasetWatch, label: 'x'.repeat(101) }, 'label', ''],
     ['a label with a line break', { ...datasetWatch, label: 'nightly\n<!channel> eval' }, 'label', 'control characters'],
@@ -584,7 +642,7 @@ describe('subscriptions', () => {
 describe('errors', () => {
   it('answers an unexpected failure with an opaque 500 and logs it', async () => {
     api = await apiHarness(dynamo, simulator, {
-      fetcher: { fetchState: async () => { throw new Error('secret internal detail'); } },
+      fetcher: { fetchState: async () => { throw new Error('secret internal detail'); }, latestRunOf: async () => { throw new Error('secret internal detail'); } },
     });
     const token = await api.createTeam('t');
 

@@ -67,6 +67,13 @@ describe('the npm start demo at its default settings', () => {
       'status PREDICTING→ANNOTATING',
       'status ANNOTATING→FINISHED',
     ]);
+    expect(story('autoscientist/as_run_demo_1')).toEqual([
+      'status pending→running',
+      'winRate null→0.61',
+      'winRate 0.61→0.71',
+      'winRate 0.71→0.82',
+      'status running→succeeded',
+    ]);
     expect(printed.find((line) => line.startsWith('No upstream credentials set'))).toContain('one step after every poll');
   });
 

@@ -28,6 +28,8 @@ export const autoScientistRunType: ResourceTypeDeclaration<AutoScientistRunRef> 
   outcomeStatuses: RUN_OUTCOMES,
   // A run's terminal status is final: unlike a dataset, a run is never started again.
   finalStatuses: RUN_OUTCOMES,
+  // Iterating: a run standing still here that long is stalled (its iterations, so its progress, stopped moving).
+  runningStatuses: ['running'],
   key: (ref) => `autoscientist_run:${ref.runId}`,
   subject: (ref) => `autoscientist/${ref.runId}`,
   shortName: (ref) => `training run ${ref.runId}`,
