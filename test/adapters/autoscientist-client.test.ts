@@ -213,6 +213,13 @@ describe('the AutoScientist client', () => {
       expect(upstream.received).toHaveLength(3);
     });
 
+    it('walks at most 200 pages by default (an account of 20,000 runs)', async () => {
+      upstream.answerFromNowOn(page([run('other')], 'more'));
+
+      expect(await client().walkRuns(new Set(['r9']))).toMatchObject({ ok: true, complete: false, requests: 200 });
+      expect(upstream.received).toHaveLength(200);
+    });
+
     it('fails only the entry that is malformed, and skips one without an id', async () => {
       upstream.answer(page([run('r1', { status: 5 }), { status: 'running' }, run('r2')], null));
 

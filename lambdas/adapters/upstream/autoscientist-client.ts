@@ -12,7 +12,11 @@ export interface AutoScientistClientOptions {
   logger: Logger;
   /** Bodies over this are not read (a `too_large` failure). @default 1 MiB */
   maxBodyBytes?: number;
-  /** A walk that needs more list pages than this stops there; the runs it did not reach get single GETs. @default 50 */
+  /**
+   * A walk that needs more list pages than this stops there; the runs it did
+   * not reach get single GETs. 200 pages cover an account of 20,000 runs
+   * (about 10 s of pages one after another at 50 ms each). @default 200
+   */
   maxWalkPages?: number;
 }
 
@@ -62,7 +66,7 @@ export class AutoScientistClient {
    */
   async walkRuns(wanted: ReadonlySet<string>, signal?: AbortSignal): Promise<RunWalk | ListFailure> {
     const runs = new Map<string, FetchOutcome>();
-    const maxPages = this.options.maxWalkPages ?? 50;
+    const maxPages = this.options.maxWalkPages ?? 200;
     const what = 'autoscientist list';
     let cursor: string | null = null;
     let missing = wanted.size;
@@ -95,7 +99,7 @@ export class AutoScientistClient {
   async latestRunOf(datasetId: string, signal?: AbortSignal): Promise<{ ok: true; runId: string | undefined } | ListFailure> {
     const what = `autoscientist list for dataset ${datasetId}`;
     if (!DATASET_ID_PATTERN.test(datasetId)) return { ok: false, error: { kind: 'invalid_request', message: `${what}: invalid dataset id` } };
-    const maxPages = this.options.maxWalkPages ?? 50;
+    const maxPages = this.options.maxWalkPages ?? 200;
     let newest: { id: string; createdMs: number } | undefined;
     let cursor: string | null = null;
     try {
