@@ -16,6 +16,8 @@ export type Endpoint =
   | 'adaption/dataset-get'
   | 'adaption/dataset-status'
   | 'adaption/dataset-evaluation'
+  | 'adaption/autoscientist-get'
+  | 'adaption/autoscientist-list'
   | 'deepopinion/correction-get'
   | 'deepopinion/correction-list'
   | 'deepopinion/login';
@@ -25,6 +27,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   'adaption/dataset-get',
   'adaption/dataset-status',
   'adaption/dataset-evaluation',
+  'adaption/autoscientist-get',
+  'adaption/autoscientist-list',
   'deepopinion/correction-get',
   'deepopinion/correction-list',
   'deepopinion/login',
