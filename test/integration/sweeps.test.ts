@@ -177,7 +177,7 @@ describe('sweeps: correction sessions', () => {
     const { result: summary, requests } = await requestsDuring(() => h.poll());
 
     expect(requests).toEqual({ correctionList: 1, correction: 1 });
-    expect(summary.requests).toEqual({ get: 1, projectList: 1, datasetList: 0 });
+    expect(summary.requests).toEqual({ get: 1, projectList: 1, datasetList: 0, runList: 0 });
     expect(h.published().map((e) => `${e.subject} ${e.data.changes[0]?.from}→${e.data.changes[0]?.to}`)).toEqual(['projects/7/corrections/2 SAMPLING→PREDICTING']);
   });
 
