@@ -35,11 +35,12 @@ describe('local runtime (npm start)', () => {
     runtime.simulator?.advance();
     const events = await eventually(async () => {
       const found = await readEvents(runtime!.eventsFile);
-      return found.length >= 2 ? found : undefined;
+      return found.length >= 3 ? found : undefined;
     });
 
     expect(printed[0]).toMatch(/^No upstream credentials set: using the built-in simulator/);
     expect(events.map((e) => `${e.subject} ${e.data.changes[0]?.from}→${e.data.changes[0]?.to}`).sort()).toEqual([
+      'autoscientist/as_run_demo_1 pending→running',
       'datasets/ds_demo_1 pending→running',
       'projects/1/corrections/1 CREATED→SAMPLING',
     ]);
@@ -68,7 +69,7 @@ describe('local runtime (npm start)', () => {
     runtime = (await startTestRuntime({ dataDir, env: { ADAPTION_API_KEY: 'pt_live_x', ADAPTION_BASE_URL: 'http://127.0.0.1:9' }, print: (line) => printed.push(line) })).runtime;
 
     expect(printed).toEqual(
-      expect.arrayContaining(['Adaption Labs: configured (dataset watches are polled)', 'DeepOpinion: not configured — set DEEPOPINION_TOKEN, or DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD to watch a correction_session']),
+      expect.arrayContaining(['Adaption Labs: configured (dataset, autoscientist_run watches are polled)', 'DeepOpinion: not configured — set DEEPOPINION_TOKEN, or DEEPOPINION_EMAIL and DEEPOPINION_PASSWORD to watch a correction_session']),
     );
   });
 
@@ -84,7 +85,7 @@ describe('local runtime (npm start)', () => {
     const watch = await runtime.store.findByResource('demo', { type: 'dataset', datasetId: 'ds_demo_1' });
 
     expect(watch?.snapshot?.status).toBe('running');
-    expect(printed.filter((line) => line.includes('(2 registered)'))).toHaveLength(1);
+    expect(printed.filter((line) => line.includes('(3 registered)'))).toHaveLength(1);
     // Exactly the one real transition: a restart does not look like the dataset going back.
     expect((await readEvents(runtime.eventsFile)).map((e) => e.data.changes[0]?.to)).toEqual(['running']);
   });
