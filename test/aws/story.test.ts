@@ -20,7 +20,9 @@
  */
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { teamPk } from '../../lambdas/adapters/dynamo/keys';
 import { GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
@@ -141,6 +143,32 @@ describe('the story', () => {
     const listed = await d.api.request('GET', '/v1/watches', { headers: auth() });
     expect(listed.json.items.map((w: { resource: { type: string } }) => w.resource.type).sort()).toEqual(['correction_session', 'dataset']);
   });
+
+  it("a registration whose upstream hangs 30 s answers 503 + Retry-After within the template's deadline, and the team's watch count is unchanged", async () => {
+    const table = d.functions.api.environment.WATCHPOST_TABLE_NAME as string;
+    const deadlineMs = Number(d.functions.api.environment.WATCHPOST_API_UPSTREAM_DEADLINE_MS);
+    const timeoutMs = d.functions.api.timeoutMs;
+    // The deadline leaves the function time to answer: API Gateway would turn a timeout into a bare 500.
+    expect(deadlineMs).toBeGreaterThan(0);
+    expect(deadlineMs).toBeLessThanOrEqual(timeoutMs - 9_000);
+    const used = async () => {
+      const { Item } = await d.stack.clients.dynamo.send(new GetItemCommand({ TableName: table, Key: marshall({ pk: teamPk('acme'), sk: 'QUOTA#watches' }), ConsistentRead: true }));
+      return Item ? (unmarshall(Item).used as number) : undefined;
+    };
+    const before = await used();
+    expect(before).toBe(2);
+    d.simulator.putDataset('ds_hangs', { status: 'running' });
+    d.simulator.addFault({ path: '/api/v1/datasets/ds_hangs', delayMs: 30_000, times: 10 });
+    const started = Date.now();
+    const refused = await d.api.request('POST', '/v1/watches', { headers: auth(), body: { resource: { type: 'dataset', datasetId: 'ds_hangs' } } });
+    const tookMs = Date.now() - started;
+    d.simulator.clearFaults();
+    expect(refused.status, refused.body).toBe(503);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(tookMs).toBeLessThan(timeoutMs);
+    expect(await used()).toBe(before);
+  }, 60_000);
 
   it('the team adds a webhook (its secret sealed by KMS), a Slack and a filtered email subscription', async () => {
     const webhook = await d.api.request('POST', '/v1/subscriptions', { headers: auth(), body: { channel: 'webhook', url: `${d.receiver.url}/hooks/acme` } });
