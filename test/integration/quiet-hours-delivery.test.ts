@@ -124,7 +124,8 @@ describe('quiet hours', () => {
     await h.runDueRetries();
 
     expect(receiver.received).toEqual([]);
-    expect((await h.deliveries.get(paused.id, event.id))?.status).toBe('abandoned');
+    // Paused: skipped, neither success nor failure, never offered for retry (issue #23's state); deleted: abandoned.
+    expect((await h.deliveries.get(paused.id, event.id))?.status).toBe('skipped');
     expect((await h.deliveries.get(deleted.id, event.id))?.status).toBe('abandoned');
   });
 });
