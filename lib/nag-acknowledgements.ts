@@ -20,5 +20,5 @@ export function acknowledgeNagFindings(stack: WatchpostStack): void {
   ack(stack.secrets.upstreamCredentials, 'SMG4', 'Third-party API credentials cannot be rotated by a Lambda of ours; operators rotate them at the provider.');
   ack(stack.secrets.adminToken, 'SMG4', 'The operator token is rotated by hand (put-secret-value), so operators are never locked out mid-script.');
   ack(stack.secrets.cursorKey, 'SMG4', 'Rotating the cursor key only makes open pagination cursors start over; it is rotated by hand (put-secret-value) when wanted.');
-  ack(stack.watchApi.api, 'APIG4', 'GET /healthz, /v1/openapi.json, /v1/event-types and the console (/console, /console/, /console/{proxy+}) are public by design; every other route uses the team-token authorizer.');
+  ack(stack.watchApi.api, 'APIG4', 'GET /healthz, /v1/openapi.json, /v1/event-types and the console (/, which redirects to it, /console, /console/, /console/{proxy+}) are public by design; every other route uses the team-token authorizer.');
 }

@@ -15,15 +15,15 @@ export const CONSOLE_SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
-/** Whether a path is the console's (the API owns everything else). */
+/** Whether a path is the console's (the API owns everything else); the site's root leads to it. */
 export function isConsolePath(path: string): boolean {
-  return path === '/console' || path.startsWith('/console/');
+  return path === '/' || path === '/console' || path.startsWith('/console/');
 }
 
-/** A console file, or a 404 with the same headers; `/console` redirects to `/console/`. */
+/** A console file, or a 404 with the same headers; `/` and `/console` redirect to `/console/`. */
 export function serveConsole(assets: ConsoleAssets | undefined, method: string, path: string): ApiResponse {
   if (method !== 'GET' && method !== 'HEAD') return { status: 405, headers: { ...CONSOLE_SECURITY_HEADERS, allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, body: 'Method not allowed' };
-  if (path === '/console') return { status: 308, headers: { ...CONSOLE_SECURITY_HEADERS, location: '/console/' }, body: '' };
+  if (path === '/' || path === '/console') return { status: 308, headers: { ...CONSOLE_SECURITY_HEADERS, location: '/console/' }, body: '' };
   const file = assets?.get(path);
   if (!file) {
     const body = assets ? 'Not found' : 'The console was not built into this deployment.';

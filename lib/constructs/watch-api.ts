@@ -120,6 +120,8 @@ export class WatchApi extends Construct {
     this.api.addRoutes({ path: '/v1/event-types', methods: [HttpMethod.GET], integration });
     // The console page and files are public; everything it reads goes through /v1 with the team's token.
     const [page] = this.api.addRoutes({ path: '/console', methods: [HttpMethod.GET], integration });
+    // The API's root leads to the console (a redirect to /console/) instead of API Gateway's bare 404.
+    this.api.addRoutes({ path: '/', methods: [HttpMethod.GET], integration });
     this.api.addRoutes({ path: '/console/{proxy+}', methods: [HttpMethod.GET], integration });
     // The page's own address, /console/: a greedy {proxy+} needs at least one character after the
     // slash, so it is a route of its own. CDK's HttpRoute refuses a trailing slash (API Gateway

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsoleAssets, readConsoleAssets, writeConsoleAssets, type ConsoleAssets } from '../../lambdas/console/assets';
+import { buildConsoleAssets, FAVICON, readConsoleAssets, writeConsoleAssets, type ConsoleAssets } from '../../lambdas/console/assets';
 import { CONSOLE_SECURITY_HEADERS, serveConsole } from '../../lambdas/console/serve';
 import type { LocalRuntime } from '../../lambdas/local/runtime';
 import { startTestRuntime } from '../support/local-runtime';
@@ -30,11 +30,13 @@ describe('the console as the local runtime serves it', () => {
       index,
       ...(await Promise.all(files.map((file) => fetch(`${runtime.apiUrl}${file}`)))),
       await fetch(`${runtime.apiUrl}/console`, { redirect: 'manual' }),
+      await fetch(`${runtime.apiUrl}/`, { redirect: 'manual' }),
       await fetch(`${runtime.apiUrl}/console/no-such-file.js`),
       await fetch(`${runtime.apiUrl}/console/`, { method: 'POST' }),
     ];
 
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 308, 404, 405]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 308, 308, 404, 405]);
+    expect([responses[3]!.headers.get('location'), responses[4]!.headers.get('location')]).toEqual(['/console/', '/console/']);
     for (const response of responses) {
       expect(response.headers.get('content-security-policy'), response.url).toBe(CONSOLE_SECURITY_HEADERS['content-security-policy']);
       expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -51,6 +53,15 @@ describe('the console as the local runtime serves it', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/\sstyle=|<style|\son\w+=/);
     expect(`${html}${assets.get('/console/app.js')!.body}`).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('names its favicon inline, as an SVG data: URI the policy allows (no request, no file of its own)', () => {
+    const html = assets.get('/console/')!.body;
+    const icon = /<link rel="icon" href="([^"]+)">/.exec(html)?.[1];
+
+    expect(icon).toBe(FAVICON);
+    expect(decodeURIComponent(FAVICON.slice('data:image/svg+xml,'.length))).toMatch(/^<svg xmlns='http:\/\/www\.w3\.org\/2000\/svg'.*<\/svg>$/);
+    expect(CONSOLE_SECURITY_HEADERS['content-security-policy']).toContain("img-src 'self' data:");
   });
 
   it('stays under 150 KB gzipped, all of it', () => {

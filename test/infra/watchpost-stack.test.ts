@@ -159,7 +159,7 @@ describe('watch API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/event-types', AuthorizationType: 'NONE' });
     const open = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter((r) => (r as { Properties: { AuthorizationType: string } }).Properties.AuthorizationType === 'NONE');
-    expect(open).toHaveLength(6);
+    expect(open).toHaveLength(7);
   });
 
   it('routes the console’s three paths (page, page with slash, its files) to the API function without the authorizer', () => {
@@ -186,6 +186,15 @@ describe('watch API', () => {
       .map((arn) => /\/\*\/\*(\/console[^"]*)"/.exec(arn)?.[1])
       .sort();
     expect(invokable).toEqual(['/console', '/console/', '/console/{proxy+}']);
+  });
+
+  it('routes the API’s root to the API function without the authorizer, so / leads to the console', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /', AuthorizationType: 'NONE' });
+    const root = Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+      .map((route) => (route as { Properties: { RouteKey: string; AuthorizerId?: unknown } }).Properties)
+      .filter((route) => route.RouteKey === 'GET /');
+    expect(root).toHaveLength(1);
+    expect(root[0]!.AuthorizerId).toBeUndefined();
   });
 
   it('gives registration an upstream deadline well inside the handler’s 29 s timeout, configurable up to 20 s', () => {
