@@ -8,7 +8,7 @@
 # that the line was not applied and how to refresh the results; it does not
 # fail the run for that. A finished run that is under the line still fails.
 set -uo pipefail
-budget="${WATCHPOST_MUTATE_BUDGET_SECONDS:-480}"
+budget="${WATCHPOST_MUTATE_BUDGET_SECONDS:-240}"
 
 setsid npm run mutate &
 pid=$!
