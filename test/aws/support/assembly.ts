@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,16 +34,13 @@ export const ROOT = resolve(import.meta.dirname, '../../..');
 /**
  * `cdk synth` with the given context, into a fresh directory outside the
  * project: as in Lambda's /var/task, no package.json above a bundle says how
- * to load it (the project's says "module"), and the runtime's AWS SDK is
- * found from a CommonJS bundle through NODE_PATH (see lambda-host.ts), from
- * an ES module through the node_modules made here.
+ * to load it (the project's says "module"), and no node_modules is there
+ * to lend a bundle a package it did not carry.
  */
 export async function synthesize(name: string, context: Record<string, string>): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'watchpost-aws-'));
-  // What the Node.js runtime provides besides the bundle, and nothing else: the AWS SDK v3, found by
-  // an ES module's imports the way Node resolves them (a node_modules above the bundle).
-  mkdirSync(join(root, 'node_modules'));
-  symlinkSync(join(ROOT, 'node_modules', '@aws-sdk'), join(root, 'node_modules', '@aws-sdk'), 'dir');
+  // No node_modules above the bundle: the bundles carry the SDK they were tested with (nothing
+  // external), so a bundle that still imported a package from outside would fail to load here.
   const dir = join(root, name);
   // The default configuration is what `npm run synth` (the end of npm test) writes to cdk.out:
   // reused when nothing it is built from changed since, so CI synthesizes it once.
